@@ -1,0 +1,23 @@
+"""rnn_numpy: backpropagation through time written by hand in NumPy.
+
+Modules (each a set of pure functions with explicit caches; read them in this order):
+    activations  tanh, relu, sigmoid, identity: value and derivative, by name
+    init         orthogonal, xavier, random, uniform initializers; spectral_radius
+    rnn          vanilla / leaky RNN forward and BPTT backward (mask, truncation)
+    lstm         LSTM forward and backward (gates i, f, g, o)
+    models       core + readout + loss in one call: per-network loss and all gradients
+    readout      time-distributed affine output layer
+    losses       masked mean squared error, masked softmax cross-entropy
+    optim        SGD (momentum, weight decay), Adam, AdaGrad; global-norm clipping
+    gradcheck    central finite differences against any backward pass
+    bench        python -m rnn_numpy.bench: timings and population speed-up
+"""
+
+from ._memory import reuse_freed_memory
+
+MALLOC_TUNED = reuse_freed_memory()  # see _memory.py: avoids page faults on every new array
+
+from . import activations, gradcheck, init, losses, lstm, models, optim, readout, rnn
+
+__all__ = ["activations", "gradcheck", "init", "losses", "lstm", "models", "optim", "readout", "rnn"]
+__version__ = "0.1.0"

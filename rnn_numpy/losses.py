@@ -1,0 +1,73 @@
+"""Masked losses over time-major outputs. Each returns (loss, dy): loss has shape (*P,),
+one value per network, and dy = dloss/dy has the shape of y.
+
+Shapes: y (T, *P, B, O); mask (T, B) or (T, *P, B) of 0/1 (None: every step counts).
+A loss on one step only (no time axis) is the same with T = 1: pass y[None].
+The normalizer N_m = sum_{t,b} m_tb counts the masked-in (step, sequence) pairs of
+each network.
+"""
+
+import numpy as np
+
+from ._shapes import broadcasts_to, expand_mask, require
+
+
+def _mask_and_count(y, mask):
+    """(mask shaped (T, *P', B, 1), N_m of shape (*P',) broadcastable to (*P,))."""
+    require(y.ndim >= 3, f"outputs must have shape (T, *P, B, O); got {y.shape}")
+    T, pop, B = y.shape[0], y.shape[1:-2], y.shape[-2]
+    if mask is None:
+        m = np.ones((T,) + (1,) * len(pop) + (B, 1), dtype=y.dtype)
+    else:
+        m = expand_mask(mask, T, pop, B).astype(y.dtype)
+    count = m.sum(axis=(0, -2, -1))
+    require(np.all(count > 0), "the mask selects no (step, sequence) pair: the loss is undefined")
+    return m, count
+
+
+def mse(y, target, mask=None):
+    """Masked mean squared error per network:
+
+        loss = sum_{t,b,o} m_tb (y_tbo - target_tbo)^2 / (N_m * O)
+
+    i.e. the mean over masked-in steps, sequences and output units. target broadcasts to y.
+    """
+    y = np.asarray(y)
+    target = np.asarray(target)
+    require(broadcasts_to(target.shape, y.shape),
+            f"target shape {target.shape} does not broadcast to the outputs' {y.shape}")
+    m, count = _mask_and_count(y, mask)
+    norm = count * y.shape[-1]  # N_m * O
+    err = m * (y - target)  # (T, *P, B, O); zero where masked out
+    loss = np.square(err).sum(axis=(0, -2, -1)) / norm  # (*P,)
+    dy = (2.0 / norm)[..., None, None] * err  # d loss / d y
+    return np.broadcast_to(loss, y.shape[1:-2]).copy(), dy
+
+
+def softmax_cross_entropy(logits, targets, mask=None):
+    """Masked softmax cross-entropy over integer class targets, per network:
+
+        p = softmax(logits) over the last axis
+        loss = - sum_{t,b} m_tb log p_tb[target_tb] / N_m       (mean nats per masked-in step)
+        dloss/dlogits = m_tb (p_tb - onehot(target_tb)) / N_m
+
+    logits (T, *P, B, O); targets (T, B) or (T, *P, B) of integers in [0, O).
+    """
+    logits = np.asarray(logits)
+    targets = np.asarray(targets)
+    m, count = _mask_and_count(logits, mask)
+    T, pop, B, O = logits.shape[0], logits.shape[1:-2], logits.shape[-2], logits.shape[-1]
+    require(np.issubdtype(targets.dtype, np.integer), f"targets must be integers; got {targets.dtype}")
+    idx = expand_mask(targets, T, pop, B)  # (T, *P', B, 1): same shapes as a mask
+    require(idx.size == 0 or (idx.min() >= 0 and idx.max() < O),
+            f"targets must lie in [0, {O}); got values from {idx.min()} to {idx.max()}")
+    shifted = logits - logits.max(axis=-1, keepdims=True)  # softmax is shift-invariant
+    exp = np.exp(shifted)
+    total = exp.sum(axis=-1, keepdims=True)
+    idx = np.broadcast_to(idx, logits.shape[:-1] + (1,))
+    logp_target = np.take_along_axis(shifted, idx, axis=-1) - np.log(total)  # (T, *P, B, 1)
+    loss = -(m * logp_target).sum(axis=(0, -2, -1)) / count  # (*P,)
+    dy = exp / total  # p
+    np.put_along_axis(dy, idx, np.take_along_axis(dy, idx, axis=-1) - 1.0, axis=-1)  # p - onehot
+    dy *= m / count[..., None, None]
+    return np.broadcast_to(loss, pop).copy(), dy

@@ -1,0 +1,142 @@
+"""LSTM (Hochreiter & Schmidhuber 1997, with the forget gate of Gers et al. 2000),
+written by hand. Gate order i, f, g, o, as in PyTorch, so one can be checked against the other.
+
+Shapes (see _shapes.py): T steps, P population, B batch, D input, H hidden.
+    x   (T, *P, B, D)      h0, c0  (*P, B, H)      h, c  (T, *P, B, H)
+    p   {"W_x": (*P, 4H, D), "W_h": (*P, 4H, H), "b": (*P, 4H)}   rows: [i; f; g; o]
+    mask (T, B) or (T, *P, B) of 0/1: where 0, h and c are carried over unchanged
+
+Forward, for t = 1..T:
+    a_t = W_x x_t + W_h h_{t-1} + b               (*P, B, 4H) pre-activations
+    i = sigma(a_i)   f = sigma(a_f)   g = tanh(a_g)   o = sigma(a_o)
+    c_t = f * c_{t-1} + i * g
+    h_t = o * tanh(c_t)
+
+Backward, with dh_t and dc_t the total gradients at step t:
+    do = dh_t * tanh(c_t)
+    dc = dc_t + dh_t * o * (1 - tanh(c_t)^2)
+    di = dc * g     dg = dc * i     df = dc * c_{t-1}     dc_{t-1} = dc * f
+    da = [di i(1-i), df f(1-f), dg (1-g^2), do o(1-o)]
+    dh_{t-1} = W_h^T da;   dW_x = sum_t da x_t^T;   dW_h = sum_t da h_{t-1}^T;   db = sum_t da
+"""
+
+import numpy as np
+
+from . import init
+from .activations import sigmoid
+from ._shapes import bias_grad, broadcasts_to, check_weight, expand_mask, outer_sum, require, sum_to_shape
+
+
+def population_shape(p):
+    """The population shape P of an LSTM parameter dict."""
+    return np.shape(p["W_h"])[:-2]
+
+
+def init_params(rng, D, H, population=(), forget_bias=1.0, recurrent="orthogonal"):
+    """Fresh parameters: W_x Xavier-uniform, each gate's block of W_h from `recurrent`
+    (orthogonal per gate by default), b = 0 except the forget-gate bias = forget_bias
+    (1.0 lets the cell remember by default early in training; 0 gives the plain LSTM)."""
+    W_h = np.concatenate([init.get(recurrent)(rng, (H, H), population=population) for _ in range(4)],
+                         axis=-2)
+    b = np.zeros((*population, 4 * H))
+    b[..., H:2 * H] = forget_bias
+    return {"W_x": init.xavier(rng, (4 * H, D), population=population), "W_h": W_h, "b": b}
+
+
+def _validate(x, h0, c0, p):
+    require("W_h" in p, f"LSTM parameters need 'W_h'; got keys {sorted(p)}")
+    W_h = np.asarray(p["W_h"])
+    require(W_h.ndim >= 2 and W_h.shape[-2] == 4 * W_h.shape[-1],
+            f"W_h must have shape (*P, 4H, H); got {W_h.shape}")
+    pop, H = W_h.shape[:-2], W_h.shape[-1]
+    require(x.ndim == 3 + len(pop), f"x must have shape (T, *P, B, D) with P = {pop}; got {x.shape}")
+    check_weight(p, "W_x", pop, (4 * H, x.shape[-1]))
+    check_weight(p, "b", pop, (4 * H,))
+    require(all(a in (1, b) for a, b in zip(x.shape[1:-2], pop)),
+            f"x population axes {x.shape[1:-2]} do not match the weights' {pop}")
+    state = (*pop, x.shape[-2], H)
+    for name, s in (("h0", h0), ("c0", c0)):
+        require(broadcasts_to(np.shape(s), state),
+                f"{name} has shape {np.shape(s)}; expected (*P, B, H) = {state}")
+    return pop, H
+
+
+def forward(x, h0, c0, p, mask=None):
+    """Run the LSTM over all T steps. Returns (h, c, cache); h, c: (T, *P, B, H)."""
+    x, h0, c0 = np.asarray(x), np.asarray(h0), np.asarray(c0)
+    pop, H = _validate(x, h0, c0, p)
+    T, B = x.shape[0], x.shape[-2]
+    W_h_T = np.ascontiguousarray(p["W_h"].mT)  # (*P, H, 4H); a contiguous copy multiplies 2x faster
+    xw = x @ p["W_x"].mT + p["b"][..., None, :]  # (T, *P, B, 4H): input drive, all steps at once
+    m = None if mask is None else expand_mask(mask, T, pop, B).astype(xw.dtype)  # (T, *P', B, 1)
+    gates = np.empty_like(xw)  # (T, *P, B, 4H): i, f, g, o after their nonlinearities
+    state_shape = xw.shape[:-1] + (H,)
+    h = np.empty(state_shape, dtype=xw.dtype)  # (T, *P, B, H)
+    c = np.empty(state_shape, dtype=xw.dtype)
+    tanh_c = np.empty(state_shape, dtype=xw.dtype)  # tanh(c_t) before masking
+    h_prev, c_prev = h0, c0
+    for t in range(T):
+        a = xw[t] + h_prev @ W_h_T  # a_t = W_x x_t + W_h h_{t-1} + b   (*P, B, 4H)
+        gt = gates[t]
+        gt[...] = sigmoid.value(a)  # i, f, o (the g slot is overwritten next)
+        np.tanh(a[..., 2 * H:3 * H], out=gt[..., 2 * H:3 * H])  # g = tanh(a_g)
+        i, f, g, o = gt[..., :H], gt[..., H:2 * H], gt[..., 2 * H:3 * H], gt[..., 3 * H:]
+        c_new = f * c_prev + i * g  # c_t = f c_{t-1} + i g
+        np.tanh(c_new, out=tanh_c[t])
+        h_new = o * tanh_c[t]  # h_t = o tanh(c_t)
+        if m is None:
+            c[t], h[t] = c_new, h_new
+        else:  # carry the old state where m_t = 0
+            c[t] = c_prev + m[t] * (c_new - c_prev)
+            h[t] = h_prev + m[t] * (h_new - h_prev)
+        h_prev, c_prev = h[t], c[t]
+    cache = {"x": x, "h0": h0, "c0": c0, "p": p, "h": h, "c": c, "gates": gates,
+             "tanh_c": tanh_c, "m": m}
+    return h, c, cache
+
+
+def backward(dh, cache):
+    """BPTT through the LSTM. dh: (T, *P, B, H) = dLoss/dh_t from the loss at every step.
+    Returns (dx, dh0, dc0, dp), shaped like x, h0, c0 and p."""
+    x, h0, c0, p = cache["x"], cache["h0"], cache["c0"], cache["p"]
+    h, c, gates, tanh_c, m = cache["h"], cache["c"], cache["gates"], cache["tanh_c"], cache["m"]
+    dh = np.asarray(dh)
+    require(dh.shape == h.shape, f"dh has shape {dh.shape}; expected the states' shape {h.shape}")
+    T, H = h.shape[0], h.shape[-1]
+    W_h = p["W_h"]
+    # d gate / d pre-activation for all steps at once: s(1-s) for i, f, o and 1-g^2 for g.
+    gate_slope = gates * (1.0 - gates)  # (T, *P, B, 4H)
+    gate_slope[..., 2 * H:3 * H] = 1.0 - np.square(gates[..., 2 * H:3 * H])
+    c_prev_all = np.concatenate([np.broadcast_to(c0, c.shape[1:])[None], c[:-1]])  # (T, *P, B, H)
+    h_prev_all = np.concatenate([np.broadcast_to(h0, h.shape[1:])[None], h[:-1]])
+    da = np.empty_like(gates)  # dL/da_t                      (T, *P, B, 4H)
+    dh_next = np.zeros_like(h[0])  # dL/dh_t from step t+1    (*P, B, H)
+    dc_next = np.zeros_like(c[0])  # dL/dc_t from step t+1
+    for t in reversed(range(T)):
+        dh_t = dh[t] + dh_next
+        dc_t = dc_next
+        if m is not None:  # only the m_t part reaches the new state; the rest skips the step
+            dh_new, dc_new = m[t] * dh_t, m[t] * dc_t
+        else:
+            dh_new, dc_new = dh_t, dc_t
+        gt = gates[t]
+        i, f, g, o = gt[..., :H], gt[..., H:2 * H], gt[..., 2 * H:3 * H], gt[..., 3 * H:]
+        dc = dc_new + dh_new * o * (1.0 - np.square(tanh_c[t]))  # (*P, B, H)
+        dgate = da[t]  # dL/d(i, f, g, o), then times the slope -> dL/da_t
+        np.multiply(dc, g, out=dgate[..., :H])  # di = dc g
+        np.multiply(dc, c_prev_all[t], out=dgate[..., H:2 * H])  # df = dc c_{t-1}
+        np.multiply(dc, i, out=dgate[..., 2 * H:3 * H])  # dg = dc i
+        np.multiply(dh_new, tanh_c[t], out=dgate[..., 3 * H:])  # do = dh tanh(c_t)
+        dgate *= gate_slope[t]
+        dh_next = da[t] @ W_h  # W_h^T da_t                   (*P, B, H)
+        dc_next = dc * f  # dc_{t-1} = dc f
+        if m is not None:
+            dh_next += dh_t - dh_new  # (1 - m_t) dh_t
+            dc_next += dc_t - dc_new
+    dp = {
+        "W_x": outer_sum(da, x, p["W_x"].shape),  # sum_t da_t x_t^T        (*P, 4H, D)
+        "W_h": outer_sum(da, h_prev_all, W_h.shape),  # sum_t da_t h_{t-1}^T (*P, 4H, H)
+        "b": bias_grad(da, p["b"].shape),  # (*P, 4H)
+    }
+    dx = sum_to_shape(da @ p["W_x"], x.shape)  # (T, *P, B, D)
+    return dx, sum_to_shape(dh_next, h0.shape), sum_to_shape(dc_next, c0.shape), dp

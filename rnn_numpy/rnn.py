@@ -1,0 +1,176 @@
+"""Vanilla (Elman) RNN with optional leak, masking and truncated BPTT, written by hand.
+
+Shapes (see _shapes.py): T steps, P population (zero or more axes), B batch,
+D input, H hidden.
+    x   (T, *P, B, D)     inputs; a population axis may be 1 to share inputs
+    h0  (*P, B, H)        initial state (anything that broadcasts to it)
+    h   (T, *P, B, H)     state after each step
+    p   {"W_xh": (*P, H, D), "W_hh": (*P, H, H), "b_h": (*P, H)}
+    mask (T, B) or (T, *P, B) of 0/1
+
+Forward, for t = 1..T:
+    z_t = W_xh x_t + W_hh h_{t-1} + b_h
+    h_t = (1 - a) h_{t-1} + a f(z_t)            a = leak (1 = Elman RNN; < 1 = Euler
+                                                 step of a continuous-time RNN)
+    with a mask m_t, the step mixes in only where m_t = 1:
+    h_t = h_{t-1} + g_t (f(z_t) - h_{t-1})      g_t = a * m_t
+
+Backward (BPTT): with dh_t the total gradient dL/dh_t (the loss's own dL/dh_t plus what
+flows back from step t+1):
+    dz_t       = g_t dh_t * f'(z_t)
+    dL/dh_{t-1} += (1 - g_t) dh_t + W_hh^T dz_t
+    dW_xh = sum_t dz_t x_t^T,   dW_hh = sum_t dz_t h_{t-1}^T,   db_h = sum_t dz_t
+"""
+
+import numpy as np
+
+from . import activations, init
+from ._shapes import bias_grad, broadcasts_to, check_weight, expand_mask, outer_sum, require, sum_to_shape
+
+
+def population_shape(p):
+    """The population shape P of an RNN parameter dict."""
+    return np.shape(p["W_hh"])[:-2]
+
+
+def init_params(rng, D, H, population=(), recurrent="orthogonal", gain=1.0, input_init="xavier",
+                input_scale=1.0):
+    """Fresh parameters: W_hh from `recurrent` (orthogonal / xavier / random / uniform, with
+    `gain` as its gain, scale or bound), W_xh from `input_init` (with `input_scale`), b_h = 0."""
+    def draw(name, shape, s):
+        fn = init.get(name)
+        if fn is init.orthogonal or fn is init.xavier:
+            return fn(rng, shape, gain=s, population=population)
+        if fn is init.random:
+            return fn(rng, shape, scale=s, population=population)
+        return fn(rng, shape, a=s, population=population)
+
+    return {
+        "W_xh": draw(input_init, (H, D), input_scale),
+        "W_hh": draw(recurrent, (H, H), gain),
+        "b_h": np.zeros((*population, H)),
+    }
+
+
+def _validate(x, h0, p, leak):
+    require("W_hh" in p, f"RNN parameters need 'W_hh'; got keys {sorted(p)}")
+    W_hh = np.asarray(p["W_hh"])
+    require(W_hh.ndim >= 2 and W_hh.shape[-1] == W_hh.shape[-2],
+            f"W_hh must have shape (*P, H, H); got {W_hh.shape}")
+    pop, H = W_hh.shape[:-2], W_hh.shape[-1]
+    require(x.ndim == 3 + len(pop),
+            f"x must have shape (T, *P, B, D) with P = {pop}; got {x.shape}")
+    D = x.shape[-1]
+    check_weight(p, "W_xh", pop, (H, D))
+    check_weight(p, "b_h", pop, (H,))
+    require(all(a in (1, b) for a, b in zip(x.shape[1:-2], pop)),
+            f"x population axes {x.shape[1:-2]} do not match the weights' {pop}")
+    state = (*pop, x.shape[-2], H)
+    require(broadcasts_to(np.shape(h0), state),
+            f"h0 has shape {np.shape(h0)}; expected (*P, B, H) = {state}")
+    require(0.0 < leak <= 1.0, f"leak must be in (0, 1]; got {leak}")
+    return pop
+
+
+def forward(x, h0, p, activation="tanh", leak=1.0, mask=None):
+    """Run the RNN over all T steps. Returns (h, cache); h: (T, *P, B, H)."""
+    act = activations.get(activation)
+    x, h0 = np.asarray(x), np.asarray(h0)
+    pop = _validate(x, h0, p, leak)
+    T, B = x.shape[0], x.shape[-2]
+    W_hh_T = np.ascontiguousarray(p["W_hh"].mT)  # (*P, H, H); a contiguous copy multiplies 2x faster
+    xw = x @ p["W_xh"].mT + p["b_h"][..., None, :]  # (T, *P, B, H): input drive, all steps at once
+    # g: how much of the new activation enters the state; None for the plain Elman step.
+    g = None
+    if mask is not None:
+        g = leak * expand_mask(mask, T, pop, B).astype(xw.dtype)  # (T, *P', B, 1)
+    elif leak != 1.0:
+        g = np.full((T,) + (1,) * (xw.ndim - 1), leak, dtype=xw.dtype)
+    h = np.empty(xw.shape, dtype=np.result_type(xw, h0))  # (T, *P, B, H)
+    y = h if g is None else np.empty_like(h)  # f(z_t); the same array as h when h_t = f(z_t)
+    h_prev = h0
+    for t in range(T):
+        np.add(xw[t], h_prev @ W_hh_T, out=y[t])  # z_t = W_xh x_t + b_h + W_hh h_{t-1}
+        y[t] = act.value(y[t])  # f(z_t)
+        if g is not None:
+            h[t] = h_prev + g[t] * (y[t] - h_prev)  # h_t = h_{t-1} + g_t (f(z_t) - h_{t-1})
+        h_prev = h[t]
+    cache = {"x": x, "h0": h0, "p": p, "h": h, "y": y, "g": g, "act": act}
+    return h, cache
+
+
+def backward(dh, cache, truncate=None, return_state_grads=False):
+    """BPTT. dh: (T, *P, B, H) = dLoss/dh_t from the loss at every step.
+
+    truncate=k: the error injected at step s flows back through at most k steps: it
+    reaches z_s, ..., z_{s-k+1} and stops before h_{s-k} (Williams & Peng's BPTT(k);
+    k = 1 means no gradient through the recurrence at all).
+
+    Returns (dx, dh0, dp), shaped like x, h0 and p. With return_state_grads=True a fourth
+    item is the total dL/dh_t for every step, (T, *P, B, H): see state_grad_norms.
+    """
+    h, y, g, act = cache["h"], cache["y"], cache["g"], cache["act"]
+    x, h0, p = cache["x"], cache["h0"], cache["p"]
+    dh = np.asarray(dh)
+    require(dh.shape == h.shape, f"dh has shape {dh.shape}; expected the states' shape {h.shape}")
+    W_hh = p["W_hh"]
+    fprime = act.derivative_from_output(y)  # (T, *P, B, H): f'(z_t), all steps at once
+    dz_gain = fprime if g is None else g * fprime  # dh_t -> dz_t factor, g_t f'(z_t)
+    if truncate is None:
+        dz, dh_total, dh0 = _bptt_full(dh, dz_gain, g, W_hh)
+    else:
+        require(int(truncate) == truncate and truncate >= 1,
+                f"truncate must be a positive whole number of steps; got {truncate}")
+        dz, dh_total, dh0 = _bptt_truncated(dh, dz_gain, g, W_hh, int(truncate))
+    h_prev = np.concatenate([np.broadcast_to(h0, h.shape[1:])[None], h[:-1]])  # (T, *P, B, H)
+    dp = {
+        "W_xh": outer_sum(dz, x, p["W_xh"].shape),  # sum_t dz_t x_t^T       (*P, H, D)
+        "W_hh": outer_sum(dz, h_prev, W_hh.shape),  # sum_t dz_t h_{t-1}^T   (*P, H, H)
+        "b_h": bias_grad(dz, p["b_h"].shape),  # sum_t,b dz_t             (*P, H)
+    }
+    dx = sum_to_shape(dz @ p["W_xh"], x.shape)  # W_xh^T dz_t             (T, *P, B, D)
+    dh0 = sum_to_shape(dh0, h0.shape)  # (*P, B, H)
+    if return_state_grads:
+        return dx, dh0, dp, dh_total
+    return dx, dh0, dp
+
+
+def _bptt_full(dh, dz_gain, g, W_hh):
+    """Full BPTT. Returns dz (T, *P, B, H), the total dL/dh_t (T, *P, B, H), and dL/dh0."""
+    dz = np.empty_like(dh)
+    dh_total = np.empty_like(dh)
+    carry = np.zeros_like(dh[0])  # dL/dh_t arriving from step t+1   (*P, B, H)
+    for t in reversed(range(dh.shape[0])):
+        np.add(dh[t], carry, out=dh_total[t])  # total dL/dh_t
+        np.multiply(dh_total[t], dz_gain[t], out=dz[t])  # dz_t = g_t f'(z_t) dh_t
+        carry = dz[t] @ W_hh  # W_hh^T dz_t                   (*P, B, H)
+        if g is not None:
+            carry += (1.0 - g[t]) * dh_total[t]  # leak / masked carry-over
+    return dz, dh_total, carry
+
+
+def _bptt_truncated(dh, dz_gain, g, W_hh, k):
+    """BPTT(k). The gradient at h_t is kept as a stack by age: ages[j] is the part that
+    was injected j steps later (at h_{t+j}). The whole stack moves back one step with one
+    batched matmul, and the oldest age (j = k-1) is dropped instead of moved."""
+    T = dh.shape[0]
+    dz = np.empty_like(dh)
+    dh_total = np.empty_like(dh)
+    ages = np.zeros((k,) + dh.shape[1:], dtype=dh.dtype)  # (k, *P, B, H)
+    moved = np.zeros_like(ages[:-1])  # ages 0..k-2 moved back from step t+1   (k-1, *P, B, H)
+    for t in reversed(range(T)):
+        ages[1:] = moved
+        ages[0] = dh[t]
+        ages.sum(axis=0, out=dh_total[t])  # total (truncated) dL/dh_t
+        dz_by_age = ages * dz_gain[t]  # (k, *P, B, H)
+        dz_by_age.sum(axis=0, out=dz[t])
+        moved = dz_by_age[:-1] @ W_hh  # W_hh^T dz_t, ages that survive one more step
+        if g is not None:
+            moved += (1.0 - g[t]) * ages[:-1]
+    return dz, dh_total, moved.sum(axis=0)  # dL/dh0 (zero when k = 1)
+
+
+def state_grad_norms(dh_total):
+    """||dL/dh_t|| per step and network: (T, *P, B, H) -> (T, *P), the norm over batch and
+    units. Feed it the fourth output of backward(..., return_state_grads=True)."""
+    return np.sqrt(np.square(dh_total).sum(axis=(-2, -1)))
