@@ -62,10 +62,13 @@ def expand_mask(mask, T, pop_shape, B):
     )
 
 
-def require(condition, message):
-    """Raise ValueError(message) unless condition holds (input validation)."""
+def require(condition, message, *args):
+    """Raise ValueError unless condition holds (input validation).
+
+    The message is formatted only on failure, message.format(*args), because these checks
+    run on every forward pass and building an f-string each time costs microseconds."""
     if not condition:
-        raise ValueError(message)
+        raise ValueError(message.format(*args) if args else message)
 
 
 def broadcasts_to(shape, target):
@@ -78,10 +81,10 @@ def broadcasts_to(shape, target):
 
 def check_weight(p, key, pop_shape, expected_tail):
     """Validate that p[key] has shape (*P, *expected_tail)."""
-    require(key in p, f"parameter dict is missing {key!r} (has {sorted(p)})")
+    require(key in p, "parameter dict is missing {!r} (has {})", key, sorted(p))
     shape = np.shape(p[key])
     expected = tuple(pop_shape) + tuple(expected_tail)
-    require(shape == expected, f"{key} has shape {shape}; expected {expected}")
+    require(shape == expected, "{} has shape {}; expected {}", key, shape, expected)
 
 
 def bias_grad(dz, shape):

@@ -20,7 +20,7 @@ def numerical_gradient(loss_fn, params, key, indices, eps=1e-6):
     """Central-difference estimate of dL/dparams[key] at the given flat indices."""
     w = params[key]
     flat = w.reshape(-1)  # a view: writing to it perturbs w
-    require(np.shares_memory(flat, w), f"parameter {key!r} must be a contiguous array")
+    require(np.shares_memory(flat, w), "parameter {!r} must be a contiguous array", key)
     grad = np.empty(len(indices))
     for n, i in enumerate(indices):
         old = flat[i]
@@ -52,8 +52,8 @@ def check_gradients(loss_fn, params, grads, eps=1e-6, max_entries=60, rng=None):
     errors = {}
     for key, g in grads.items():
         w = params[key]
-        require(w.dtype == np.float64, f"gradient checks need float64; {key!r} is {w.dtype}")
-        require(np.shape(g) == w.shape, f"gradient {key!r} has shape {np.shape(g)}; parameter has {w.shape}")
+        require(w.dtype == np.float64, "gradient checks need float64; {!r} is {}", key, w.dtype)
+        require(np.shape(g) == w.shape, "gradient {!r} has shape {}; parameter has {}", key, np.shape(g), w.shape)
         n = w.size
         idx = np.arange(n) if n <= max_entries else rng.choice(n, size=max_entries, replace=False)
         numeric = numerical_gradient(loss_fn, params, key, idx, eps)

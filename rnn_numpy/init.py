@@ -19,7 +19,7 @@ def _full_shape(shape, population):
     shape, population = tuple(shape), tuple(population)
     require(
         all(isinstance(n, (int, np.integer)) and n > 0 for n in shape + population),
-        f"sizes must be positive integers; got shape {shape}, population {population}",
+        "sizes must be positive integers; got shape {}, population {}", shape, population,
     )
     return population + shape
 
@@ -32,7 +32,7 @@ def orthogonal(rng, shape, gain=1.0, population=()):
     diagonal folded into Q so that Q is uniformly (Haar) distributed.
     """
     full = _full_shape(shape, population)
-    require(len(shape) == 2, f"orthogonal needs a 2-D shape (out, in); got {tuple(shape)}")
+    require(len(shape) == 2, "orthogonal needs a 2-D shape (out, in); got {}", tuple(shape))
     n, m = shape
     tall = (*full[:-2], max(n, m), min(n, m))
     q, r = np.linalg.qr(rng.standard_normal(tall))  # q: (*P, max, min) orthonormal columns
@@ -45,7 +45,7 @@ def orthogonal(rng, shape, gain=1.0, population=()):
 def xavier(rng, shape, gain=1.0, population=()):
     """Glorot uniform, (*P, out, in): U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
     full = _full_shape(shape, population)
-    require(len(shape) == 2, f"xavier needs a 2-D shape (out, in); got {tuple(shape)}")
+    require(len(shape) == 2, "xavier needs a 2-D shape (out, in); got {}", tuple(shape))
     fan_out, fan_in = shape
     a = gain * np.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-a, a, size=full)
@@ -77,5 +77,5 @@ def get(name):
 def spectral_radius(W):
     """Largest |eigenvalue| of each square matrix: W (*P, H, H) -> (*P,)."""
     W = np.asarray(W)
-    require(W.ndim >= 2 and W.shape[-1] == W.shape[-2], f"spectral_radius needs square matrices; got {W.shape}")
+    require(W.ndim >= 2 and W.shape[-1] == W.shape[-2], "spectral_radius needs square matrices; got {}", W.shape)
     return np.abs(np.linalg.eigvals(W)).max(axis=-1)

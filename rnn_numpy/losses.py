@@ -14,7 +14,7 @@ from ._shapes import broadcasts_to, expand_mask, require
 
 def _mask_and_count(y, mask):
     """(mask shaped (T, *P', B, 1), N_m of shape (*P',) broadcastable to (*P,))."""
-    require(y.ndim >= 3, f"outputs must have shape (T, *P, B, O); got {y.shape}")
+    require(y.ndim >= 3, "outputs must have shape (T, *P, B, O); got {}", y.shape)
     T, pop, B = y.shape[0], y.shape[1:-2], y.shape[-2]
     if mask is None:
         m = np.ones((T,) + (1,) * len(pop) + (B, 1), dtype=y.dtype)
@@ -35,7 +35,7 @@ def mse(y, target, mask=None):
     y = np.asarray(y)
     target = np.asarray(target)
     require(broadcasts_to(target.shape, y.shape),
-            f"target shape {target.shape} does not broadcast to the outputs' {y.shape}")
+            "target shape {} does not broadcast to the outputs' {}", target.shape, y.shape)
     m, count = _mask_and_count(y, mask)
     norm = count * y.shape[-1]  # N_m * O
     err = m * (y - target)  # (T, *P, B, O); zero where masked out
@@ -57,10 +57,10 @@ def softmax_cross_entropy(logits, targets, mask=None):
     targets = np.asarray(targets)
     m, count = _mask_and_count(logits, mask)
     T, pop, B, O = logits.shape[0], logits.shape[1:-2], logits.shape[-2], logits.shape[-1]
-    require(np.issubdtype(targets.dtype, np.integer), f"targets must be integers; got {targets.dtype}")
+    require(np.issubdtype(targets.dtype, np.integer), "targets must be integers; got {}", targets.dtype)
     idx = expand_mask(targets, T, pop, B)  # (T, *P', B, 1): same shapes as a mask
     require(idx.size == 0 or (idx.min() >= 0 and idx.max() < O),
-            f"targets must lie in [0, {O}); got values from {idx.min()} to {idx.max()}")
+            "targets must lie in [0, {}); got values from {} to {}", O, idx.min(), idx.max())
     shifted = logits - logits.max(axis=-1, keepdims=True)  # softmax is shift-invariant
     exp = np.exp(shifted)
     total = exp.sum(axis=-1, keepdims=True)

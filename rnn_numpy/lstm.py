@@ -44,20 +44,20 @@ def init_params(rng, D, H, population=(), forget_bias=1.0, recurrent="orthogonal
 
 
 def _validate(x, h0, c0, p):
-    require("W_h" in p, f"LSTM parameters need 'W_h'; got keys {sorted(p)}")
+    require("W_h" in p, "LSTM parameters need 'W_h'; got keys {}", sorted(p))
     W_h = np.asarray(p["W_h"])
     require(W_h.ndim >= 2 and W_h.shape[-2] == 4 * W_h.shape[-1],
-            f"W_h must have shape (*P, 4H, H); got {W_h.shape}")
+            "W_h must have shape (*P, 4H, H); got {}", W_h.shape)
     pop, H = W_h.shape[:-2], W_h.shape[-1]
-    require(x.ndim == 3 + len(pop), f"x must have shape (T, *P, B, D) with P = {pop}; got {x.shape}")
+    require(x.ndim == 3 + len(pop), "x must have shape (T, *P, B, D) with P = {}; got {}", pop, x.shape)
     check_weight(p, "W_x", pop, (4 * H, x.shape[-1]))
     check_weight(p, "b", pop, (4 * H,))
     require(all(a in (1, b) for a, b in zip(x.shape[1:-2], pop)),
-            f"x population axes {x.shape[1:-2]} do not match the weights' {pop}")
+            "x population axes {} do not match the weights' {}", x.shape[1:-2], pop)
     state = (*pop, x.shape[-2], H)
     for name, s in (("h0", h0), ("c0", c0)):
         require(broadcasts_to(np.shape(s), state),
-                f"{name} has shape {np.shape(s)}; expected (*P, B, H) = {state}")
+                "{} has shape {}; expected (*P, B, H) = {}", name, np.shape(s), state)
     return pop, H
 
 
@@ -101,7 +101,7 @@ def backward(dh, cache):
     x, h0, c0, p = cache["x"], cache["h0"], cache["c0"], cache["p"]
     h, c, gates, tanh_c, m = cache["h"], cache["c"], cache["gates"], cache["tanh_c"], cache["m"]
     dh = np.asarray(dh)
-    require(dh.shape == h.shape, f"dh has shape {dh.shape}; expected the states' shape {h.shape}")
+    require(dh.shape == h.shape, "dh has shape {}; expected the states' shape {}", dh.shape, h.shape)
     T, H = h.shape[0], h.shape[-1]
     W_h = p["W_h"]
     # d gate / d pre-activation for all steps at once: s(1-s) for i, f, o and 1-g^2 for g.

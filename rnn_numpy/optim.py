@@ -19,13 +19,20 @@ import numpy as np
 from ._shapes import require
 
 
+def _is_zero(value):
+    """True for 0 or an all-zero per-network array (that term of the update is skipped)."""
+    return value == 0 if isinstance(value, (int, float)) else not np.any(value)
+
+
 def _per_network(value, w):
     """A hyperparameter given per network, shaped to broadcast over w's leading axes."""
+    if isinstance(value, (int, float)):
+        return value  # the common case, kept cheap: this runs for every parameter every step
     v = np.asarray(value, dtype=float)
     if v.ndim == 0:
         return float(v)
     require(v.shape == w.shape[:v.ndim],
-            f"per-network hyperparameter of shape {v.shape} does not match parameter shape {w.shape}")
+            "per-network hyperparameter of shape {} does not match parameter shape {}", v.shape, w.shape)
     return v.reshape(v.shape + (1,) * (w.ndim - v.ndim)).astype(w.dtype)
 
 
@@ -36,7 +43,7 @@ class Optimizer:
         require(len(params) > 0, "an optimizer needs at least one parameter to train")
         for k, w in params.items():
             require(isinstance(w, np.ndarray) and np.issubdtype(w.dtype, np.floating),
-                    f"parameter {k!r} must be a floating-point numpy array")
+                    "parameter {!r} must be a floating-point numpy array", k)
         self.params = params
         self.lr = lr
         self.steps = 0
@@ -45,9 +52,9 @@ class Optimizer:
         """Update every trained parameter in place from grads (a dict with at least its keys)."""
         self.steps += 1
         for k, w in self.params.items():
-            require(k in grads, f"no gradient given for trained parameter {k!r}")
+            require(k in grads, "no gradient given for trained parameter {!r}", k)
             require(np.shape(grads[k]) == w.shape,
-                    f"gradient for {k!r} has shape {np.shape(grads[k])}; parameter has {w.shape}")
+                    "gradient for {!r} has shape {}; parameter has {}", k, np.shape(grads[k]), w.shape)
             self._update(k, w, grads[k])
 
 
@@ -60,10 +67,10 @@ class SGD(Optimizer):
         self.velocity = {k: np.zeros_like(w) for k, w in params.items()}
 
     def _update(self, k, w, g):
-        if np.any(self.weight_decay):
+        if not _is_zero(self.weight_decay):
             g = g + _per_network(self.weight_decay, w) * w  # g + lambda w
         v = self.velocity[k]
-        if np.any(self.momentum):
+        if not _is_zero(self.momentum):
             v *= _per_network(self.momentum, w)
             v += g  # v <- mu v + g
         else:
@@ -82,7 +89,7 @@ class Adam(Optimizer):
         self.s = {k: np.zeros_like(w) for k, w in params.items()}
 
     def _update(self, k, w, g):
-        if np.any(self.weight_decay):
+        if not _is_zero(self.weight_decay):
             g = g + _per_network(self.weight_decay, w) * w
         m, s = self.m[k], self.s[k]
         m *= self.b1
@@ -115,7 +122,7 @@ def global_norm(grads, pop_shape=()):
     total = 0.0
     for k, g in grads.items():
         require(np.shape(g)[:n] == pop_shape,
-                f"gradient {k!r} has shape {np.shape(g)}; expected leading population axes {pop_shape}")
+                "gradient {!r} has shape {}; expected leading population axes {}", k, np.shape(g), pop_shape)
         total = total + np.square(g).sum(axis=tuple(range(n, np.ndim(g))))
     return np.sqrt(total)
 
@@ -128,7 +135,7 @@ def clip_global_norm(grads, max_norm, pop_shape=()):
     Returns (clipped grads as a new dict, the norm before clipping (*P,)).
         g <- g * min(1, max_norm / ||g||)
     """
-    require(np.all(np.asarray(max_norm) > 0), f"max_norm must be positive; got {max_norm}")
+    require(np.all(np.asarray(max_norm) > 0), "max_norm must be positive; got {}", max_norm)
     norm = global_norm(grads, pop_shape)
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(norm > max_norm, max_norm / norm, 1.0)  # (*P,)

@@ -20,13 +20,13 @@ def init_params(rng, H, O, population=()):
 def forward(h, p):
     """y = W_hy h + b_y at every step. Returns (y, cache)."""
     h = np.asarray(h)
-    require("W_hy" in p, f"readout parameters need 'W_hy'; got keys {sorted(p)}")
+    require("W_hy" in p, "readout parameters need 'W_hy'; got keys {}", sorted(p))
     W = np.asarray(p["W_hy"])
     pop = W.shape[:-2]
     require(W.ndim >= 2 and h.shape[-1] == W.shape[-1],
-            f"h has {h.shape[-1]} features but W_hy has shape {W.shape} (expected (*P, O, H))")
+            "h has {} features but W_hy has shape {} (expected (*P, O, H))", h.shape[-1], W.shape)
     require(h.ndim >= 2 + len(pop) and all(a in (1, b) for a, b in zip(h.shape[-2 - len(pop):-2], pop)),
-            f"h has shape {h.shape}; expected (..., *P, B, H) with P = {pop}")
+            "h has shape {}; expected (..., *P, B, H) with P = {}", h.shape, pop)
     check_weight(p, "b_y", pop, W.shape[-2:-1])
     y = h @ W.mT + p["b_y"][..., None, :]  # (T, *P, B, O)
     return y, {"h": h, "p": p}

@@ -53,22 +53,22 @@ def init_params(rng, D, H, population=(), recurrent="orthogonal", gain=1.0, inpu
 
 
 def _validate(x, h0, p, leak):
-    require("W_hh" in p, f"RNN parameters need 'W_hh'; got keys {sorted(p)}")
+    require("W_hh" in p, "RNN parameters need 'W_hh'; got keys {}", sorted(p))
     W_hh = np.asarray(p["W_hh"])
     require(W_hh.ndim >= 2 and W_hh.shape[-1] == W_hh.shape[-2],
-            f"W_hh must have shape (*P, H, H); got {W_hh.shape}")
+            "W_hh must have shape (*P, H, H); got {}", W_hh.shape)
     pop, H = W_hh.shape[:-2], W_hh.shape[-1]
     require(x.ndim == 3 + len(pop),
-            f"x must have shape (T, *P, B, D) with P = {pop}; got {x.shape}")
+            "x must have shape (T, *P, B, D) with P = {}; got {}", pop, x.shape)
     D = x.shape[-1]
     check_weight(p, "W_xh", pop, (H, D))
     check_weight(p, "b_h", pop, (H,))
     require(all(a in (1, b) for a, b in zip(x.shape[1:-2], pop)),
-            f"x population axes {x.shape[1:-2]} do not match the weights' {pop}")
+            "x population axes {} do not match the weights' {}", x.shape[1:-2], pop)
     state = (*pop, x.shape[-2], H)
     require(broadcasts_to(np.shape(h0), state),
-            f"h0 has shape {np.shape(h0)}; expected (*P, B, H) = {state}")
-    require(0.0 < leak <= 1.0, f"leak must be in (0, 1]; got {leak}")
+            "h0 has shape {}; expected (*P, B, H) = {}", np.shape(h0), state)
+    require(0.0 < leak <= 1.0, "leak must be in (0, 1]; got {}", leak)
     return pop
 
 
@@ -112,7 +112,7 @@ def backward(dh, cache, truncate=None, return_state_grads=False):
     h, y, g, act = cache["h"], cache["y"], cache["g"], cache["act"]
     x, h0, p = cache["x"], cache["h0"], cache["p"]
     dh = np.asarray(dh)
-    require(dh.shape == h.shape, f"dh has shape {dh.shape}; expected the states' shape {h.shape}")
+    require(dh.shape == h.shape, "dh has shape {}; expected the states' shape {}", dh.shape, h.shape)
     W_hh = p["W_hh"]
     fprime = act.derivative_from_output(y)  # (T, *P, B, H): f'(z_t), all steps at once
     dz_gain = fprime if g is None else g * fprime  # dh_t -> dz_t factor, g_t f'(z_t)
@@ -120,7 +120,7 @@ def backward(dh, cache, truncate=None, return_state_grads=False):
         dz, dh_total, dh0 = _bptt_full(dh, dz_gain, g, W_hh)
     else:
         require(int(truncate) == truncate and truncate >= 1,
-                f"truncate must be a positive whole number of steps; got {truncate}")
+                "truncate must be a positive whole number of steps; got {}", truncate)
         dz, dh_total, dh0 = _bptt_truncated(dh, dz_gain, g, W_hh, int(truncate))
     h_prev = np.concatenate([np.broadcast_to(h0, h.shape[1:])[None], h[:-1]])  # (T, *P, B, H)
     dp = {
