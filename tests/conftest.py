@@ -35,3 +35,21 @@ def rng():
 @pytest.fixture(params=[(), (P,)], ids=["P=()", "P=(3,)"])
 def pop(request):
     return request.param
+
+
+def load_problem(slug):
+    """Import problems/<slug>.py as a module (problems/ is a folder of scripts, not a package)."""
+    import importlib.util
+    import pathlib
+    import sys
+
+    folder = pathlib.Path(__file__).resolve().parents[1] / "problems"
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))  # so that sibling scripts can import the problem module
+    if slug in sys.modules:
+        return sys.modules[slug]
+    spec = importlib.util.spec_from_file_location(slug, folder / f"{slug}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[slug] = module
+    spec.loader.exec_module(module)
+    return module

@@ -1,0 +1,480 @@
+"""Rumelhart, Hinton & Williams (1986), the 25-sequence look-up.
+Demonstrates: a small tanh RNN trained by BPTT on 20 five-letter sequences -> 3-bit codes
+generalizes to held-out sequences, also when each letter is held for a random number of
+steps. Equations, data, deviations: see sequence_lookup_25.md.
+
+    python problems/sequence_lookup_25.py --seed 0
+    python problems/sequence_lookup_25.py --variable-timing --seed 0
+    python problems/sequence_lookup_25.py --multi-seed 5
+"""
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # measured: a 2nd BLAS thread only slows small nets
+
+import dataclasses  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from rnn_numpy import losses, optim, readout, rnn  # noqa: E402
+from rnn_numpy.experiment import (TrainingDiverged, check_finite, config_from_args,  # noqa: E402
+                                  config_parser, fail, save_json, versions)
+
+SLUG = "sequence_lookup_25"
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+N_BITS = 3
+TEACHER_SEED = 1234
+TIMING_SEED_OFFSET = 99_991  # training timings come from default_rng(seed + 99991), as in the reference
+
+# Hyperparameters of the reference (fixed timing | variable timing), used where a flag is left unset.
+DEFAULTS = {
+    False: {"n_hidden": 30, "init_scale": 0.5, "lr": 0.05, "grad_clip": 5.0, "n_sweeps": 800},
+    True: {"n_hidden": 60, "init_scale": 0.2, "lr": 0.02, "grad_clip": 1.0, "n_sweeps": 2000},
+}
+QUICK_SWEEPS = {False: 120, True: 200}
+
+# The reference's published numbers, printed beside ours (sequence_lookup_25.md has the tables).
+REFERENCE = {
+    False: {"train": "20/20", "test": "4/5", "per_bit": "100/100/80%", "converged": 22, "loss": 2e-5},
+    True: {"train": "20/20", "test": "5/5", "per_bit": "100/100/100%", "converged": 76, "loss": 5e-5},
+}
+
+
+def _opt(default, help_text, kind=None, default_text=None, choices=None):
+    meta = {"help": help_text}
+    if kind is not None:
+        meta["type"] = kind
+    if default_text is not None:
+        meta["default_text"] = default_text
+    if choices is not None:
+        meta["choices"] = choices
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class Config:
+    seed: int = _opt(0, "initialization seed (with --multi-seed K: seeds seed .. seed+K-1)")
+    dataset_seed: int = _opt(0, "seed of the sequence sample and the train / held-out split")
+    variable_timing: bool = _opt(False, "hold each letter for 1..max-timing steps, redrawn every sweep")
+    max_timing: int = _opt(2, "variable timing: the longest hold of one letter, in steps")
+    n_hidden: int = _opt(None, "hidden units", int, "30 fixed, 60 variable timing")
+    n_sweeps: int = _opt(None, "training sweeps (one full-batch update per sweep)", int, "800 fixed, 2000 variable")
+    lr: float = _opt(None, "learning rate", float, "0.05 fixed, 0.02 variable")
+    momentum: float = _opt(0.9, "momentum")
+    weight_decay: float = _opt(1e-4, "weight decay: weights shrink by lr * weight_decay after each step")
+    init_scale: float = _opt(None, "initial weight scale s (see the write-up)", float, "0.5 fixed, 0.2 variable")
+    grad_clip: float = _opt(None, "clip each network's global gradient norm to this (0: off)", float,
+                            "5.0 fixed, 1.0 variable")
+    optimizer: str = _opt("sgd", "sgd (the reference: momentum + decay) or adam", choices=["sgd", "adam"])
+    curriculum: int = _opt(0, "variable timing: raise the longest hold from 1 to max-timing, one "
+                              "step every this many sweeps (0: no curriculum)")
+    multi_seed: int = _opt(1, "train this many initialization seeds as one population run")
+    n_letters: int = _opt(5, "alphabet size")
+    seq_len: int = _opt(5, "letters per sequence")
+    n_train: int = _opt(20, "training sequences")
+    n_test: int = _opt(5, "held-out sequences")
+    quick: bool = _opt(False, "a seconds-long smoke run (fewer sweeps)")
+    save_results: str = _opt(None, "write the results as JSON to this path", str)
+
+
+def resolve(cfg):
+    """Fill the settings left unset with the reference's values for the chosen timing."""
+    filled = {k: v for k, v in DEFAULTS[cfg.variable_timing].items() if getattr(cfg, k) is None}
+    cfg = dataclasses.replace(cfg, **filled)
+    if cfg.quick:
+        cfg = dataclasses.replace(cfg, n_sweeps=min(cfg.n_sweeps, QUICK_SWEEPS[cfg.variable_timing]))
+    return cfg
+
+
+def validate(cfg):
+    """A list of problems with the settings, for a person to read; empty if all is well."""
+    problems = []
+    for name in ("n_hidden", "n_sweeps", "multi_seed", "n_letters", "seq_len", "n_train", "n_test", "max_timing"):
+        if getattr(cfg, name) < 1:
+            problems.append(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(cfg, name)})")
+    for name in ("lr", "init_scale"):
+        if not getattr(cfg, name) > 0:
+            problems.append(f"--{name.replace('_', '-')} must be positive (got {getattr(cfg, name)})")
+    if not 0 <= cfg.momentum < 1:
+        problems.append(f"--momentum must be in [0, 1) (got {cfg.momentum})")
+    if cfg.weight_decay < 0 or cfg.grad_clip < 0 or cfg.curriculum < 0:
+        problems.append("--weight-decay, --grad-clip and --curriculum must not be negative")
+    if cfg.n_letters > len(LETTERS):
+        problems.append(f"--n-letters must be at most {len(LETTERS)}")
+    if not problems and cfg.n_train + cfg.n_test > cfg.n_letters ** cfg.seq_len:
+        problems.append(f"{cfg.n_train + cfg.n_test} distinct sequences asked for, but only "
+                        f"{cfg.n_letters}^{cfg.seq_len} = {cfg.n_letters ** cfg.seq_len} exist")
+    return problems
+
+
+# --- teacher and data -------------------------------------------------------------------------
+
+def make_teacher(n_letters=5, seq_len=5, seed=TEACHER_SEED):
+    """The fixed rule behind the targets, drawn in the reference's order:
+    W (3, n_letters) ~ N(0, 1);  pos_weight = linspace(1, 0.2, L) + 0.15 N(0, 1);  b = 0.2 N(0, 1)."""
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((N_BITS, n_letters))
+    pos_weight = np.linspace(1.0, 0.2, seq_len) + 0.15 * rng.standard_normal(seq_len)
+    b = 0.2 * rng.standard_normal(N_BITS)
+    return {"W": W, "pos_weight": pos_weight, "b": b}
+
+
+def teacher_logits(letters, teacher):
+    """logit_i = sum_t pos_weight[t] W[i, letter_t] + b[i]:  letters (N, L) -> (N, 3)."""
+    return np.einsum("t,itn->ni", teacher["pos_weight"], teacher["W"][:, letters.T]) + teacher["b"]
+
+
+def teacher_codes(letters, teacher):
+    """Target bits in {-1, +1}: the sign of the teacher's logit, with 0 counted as +1."""
+    return np.where(teacher_logits(letters, teacher) >= 0, 1.0, -1.0)
+
+
+def draw_timings(rng, n_sequences, seq_len, max_timing):
+    """Hold counts in 1..max_timing, (n_sequences, L), one draw of L per sequence in order
+    (one call per sequence, so the stream matches the reference's draw for draw)."""
+    return np.stack([rng.integers(1, max_timing + 1, size=seq_len) for _ in range(n_sequences)])
+
+
+def make_data(cfg, rng):
+    """Sample n_train + n_test distinct sequences (one at a time, redrawing duplicates), split
+    them with one permutation, and for variable timing draw every sequence's held-out timing.
+
+    Returns letters (N, L) in batch order [train..., held out...], targets (N, 3), the
+    original sample indices of each part, and test_timings (n_test, L)."""
+    n_total = cfg.n_train + cfg.n_test
+    seen, sample = set(), []
+    while len(sample) < n_total:
+        candidate = tuple(rng.integers(0, cfg.n_letters, size=cfg.seq_len).tolist())
+        if candidate not in seen:
+            seen.add(candidate)
+            sample.append(candidate)
+    letters = np.array(sample, dtype=np.int64)
+    order = rng.permutation(n_total)
+    train_idx, test_idx = order[:cfg.n_train], order[cfg.n_train:]
+    test_timings = np.ones((cfg.n_test, cfg.seq_len), dtype=np.int64)
+    if cfg.variable_timing:
+        test_timings = draw_timings(rng, n_total, cfg.seq_len, cfg.max_timing)[test_idx]
+    teacher = make_teacher(cfg.n_letters, cfg.seq_len)
+    letters = letters[np.concatenate([train_idx, test_idx])]
+    return {"letters": letters, "targets": teacher_codes(letters, teacher), "teacher": teacher,
+            "train_idx": train_idx, "test_idx": test_idx, "test_timings": test_timings}
+
+
+def encode(letters, timings, n_letters, n_steps):
+    """One-hot inputs with each letter held for its timing, padded to n_steps.
+
+    letters (B, L); timings (*P, B, L)  ->  x (n_steps, *P, B, n_letters), mask (n_steps, *P, B)
+    At step t a sequence shows the letter whose hold covers t: slot = #{k: t >= end_k}."""
+    ends = np.cumsum(timings, axis=-1)  # (*P, B, L): the step at which each hold ends
+    t = np.arange(n_steps).reshape((n_steps,) + (1,) * ends.ndim)
+    slot = (t >= ends[None]).sum(axis=-1)  # (n_steps, *P, B)
+    mask = slot < letters.shape[-1]
+    letter = letters[np.arange(letters.shape[0]), np.minimum(slot, letters.shape[-1] - 1)]  # (n_steps, *P, B)
+    x = (letter[..., None] == np.arange(n_letters)) & mask[..., None]
+    return x.astype(np.float64), mask.astype(np.float64)
+
+
+# --- model ------------------------------------------------------------------------------------
+
+def init_params(cfg, seeds):
+    """One network per seed, each drawn from default_rng(seed) in the reference's order:
+    W_xh = s N(0,1) (H, D);  W_hh = s 0.7/sqrt(H) N(0,1) (H, H);  W_hy = s N(0,1) (3, H);  b = 0.
+    Returns a population of len(seeds) networks: every array has a leading (K,) axis."""
+    H, D, s = cfg.n_hidden, cfg.n_letters, cfg.init_scale
+    nets = []
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        W_xh = s * rng.standard_normal((H, D))
+        W_hh = s * 0.7 / np.sqrt(H) * rng.standard_normal((H, H))
+        W_hy = s * rng.standard_normal((N_BITS, H))
+        nets.append({"W_xh": W_xh, "W_hh": W_hh, "b_h": np.zeros(H), "W_hy": W_hy, "b_y": np.zeros(N_BITS)})
+    return {k: np.stack([net[k] for net in nets]) for k in nets[0]}
+
+
+def forward(params, x, mask):
+    """x (T, K, B, D) -> outputs y = tanh(W_hy h_T + b_y) (K, B, 3), read after the last step
+    (padding leaves each state unchanged, so h_T is every sequence's own final state)."""
+    K, B, H = params["W_hh"].shape[0], x.shape[-2], params["W_hh"].shape[-1]
+    h, rnn_cache = rnn.forward(x, np.zeros((K, B, H)), params, "tanh", mask=mask)
+    z, out_cache = readout.forward(h[-1], params)
+    return np.tanh(z), h, (rnn_cache, out_cache)
+
+
+def loss_and_grads(params, x, mask, targets, train_cols):
+    """The reference's loss, 1/2 sum over bits of (y - target)^2, averaged over the training
+    sequences only (held-out columns ride along in the batch with zero weight).
+    That is (3/2) x the mean squared error of rnn_numpy.losses.mse."""
+    y, h, (rnn_cache, out_cache) = forward(params, x, mask)
+    mse, dy = losses.mse(y[None], targets, mask=train_cols)  # over (1, K, B, 3)
+    loss, dy = (N_BITS / 2) * mse, (N_BITS / 2) * dy[0]
+    dz = dy * (1.0 - y * y)  # through the output tanh
+    dh_last, grads = readout.backward(dz, out_cache)
+    dh = np.zeros_like(h)
+    dh[-1] = dh_last
+    grads.update(rnn.backward(dh, rnn_cache)[2])
+    return loss, grads, y
+
+
+def bits_correct(y, targets):
+    """(K, B, 3) booleans: output sign (0 counted as +1) equals the target bit."""
+    return (y >= 0) == (targets > 0)
+
+
+# --- training ---------------------------------------------------------------------------------
+
+def longest_hold(cfg, sweep):
+    """The longest hold allowed at this sweep: max_timing, or a curriculum ramp from 1."""
+    if not cfg.curriculum:
+        return cfg.max_timing
+    return min(cfg.max_timing, 1 + sweep // cfg.curriculum)
+
+
+def train(cfg, callback=None, data=None, verbose=False):
+    """Train cfg.multi_seed networks (seeds cfg.seed, cfg.seed+1, ...) as one population.
+
+    callback(sweep, params, y, history), if given, is called after every sweep's forward
+    pass, before its update (the GIF script samples it). Returns (params, history, data)."""
+    cfg = resolve(cfg)
+    data = make_data(cfg, np.random.default_rng(cfg.dataset_seed)) if data is None else data
+    seeds = list(range(cfg.seed, cfg.seed + cfg.multi_seed))
+    params = init_params(cfg, seeds)
+    if cfg.optimizer == "adam":
+        opt = optim.Adam(params, lr=cfg.lr)
+    else:
+        opt = optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum)
+    train_cols = np.zeros((1, cfg.n_train + cfg.n_test))  # loss weights: training columns only
+    train_cols[0, :cfg.n_train] = 1.0
+    run = {"cfg": cfg, "data": data, "params": params, "opt": opt, "train_cols": train_cols,
+           "timing_rngs": [np.random.default_rng(s + TIMING_SEED_OFFSET) for s in seeds],
+           "n_steps": cfg.seq_len * (cfg.max_timing if cfg.variable_timing else 1)}
+    if not cfg.variable_timing:  # the same inputs every sweep, shared by the population: (T, 1, B, D)
+        run["x"] = encode(data["letters"], np.ones_like(data["letters"]), cfg.n_letters, run["n_steps"])[0][:, None]
+        run["mask"] = None
+    K, n_sweeps = len(seeds), cfg.n_sweeps
+    history = {"loss": np.empty((n_sweeps, K)), "train_acc": np.empty((n_sweeps, K)),
+               "test_n_correct": np.empty((n_sweeps, K), dtype=np.int64),
+               "train_per_bit": np.empty((n_sweeps, K, N_BITS)), "test_per_bit": np.empty((n_sweeps, K, N_BITS)),
+               "grad_norm": np.empty((n_sweeps, K))}
+    report_every = max(1, n_sweeps // 8)
+    with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is caught by check_finite instead
+        for sweep in range(n_sweeps):
+            y = train_sweep(run, sweep, history)
+            if callback is not None:
+                callback(sweep, params, y, history)
+            if verbose and (sweep % report_every == 0 or sweep == n_sweeps - 1):
+                print_progress(sweep, history, cfg.n_test, K)
+    history["converged_sweep"] = first_full_sweep(history["train_acc"])
+    history["timing_rngs"] = run["timing_rngs"]
+    return params, history, data
+
+
+def train_sweep(run, sweep, history):
+    """One sweep: a full-batch forward and backward pass, the sweep's bookkeeping (measured
+    on this forward pass, before the update, as the reference does), clipping, the update.
+    Returns the outputs y (K, B, 3)."""
+    cfg, params, data = run["cfg"], run["params"], run["data"]
+    if cfg.variable_timing:
+        run["x"], run["mask"] = variable_batch(cfg, data, run["timing_rngs"], longest_hold(cfg, sweep), run["n_steps"])
+    loss, grads, y = loss_and_grads(params, run["x"], run["mask"], data["targets"][None, None], run["train_cols"])
+    check_finite(loss, sweep + 1, "lower --lr or --grad-clip", unit="sweep")
+    record(history, sweep, loss, y, data["targets"], cfg.n_train)
+    K = y.shape[0]
+    if cfg.grad_clip:
+        grads, history["grad_norm"][sweep] = optim.clip_global_norm(grads, cfg.grad_clip, (K,))
+    else:
+        history["grad_norm"][sweep] = optim.global_norm(grads, (K,))
+    run["opt"].step(grads)
+    if cfg.weight_decay:
+        for k in ("W_xh", "W_hh", "W_hy"):  # weights, not biases, as in the reference
+            params[k] *= 1.0 - cfg.lr * cfg.weight_decay  # w <- (1 - lr * weight_decay) w after the step
+    return y
+
+
+def record(history, sweep, loss, y, targets, n_train):
+    """Store the sweep's loss and accuracies: all 3 bits right, and bit by bit."""
+    correct = bits_correct(y, targets)  # (K, B, 3)
+    all_bits = correct.all(axis=-1)  # (K, B)
+    history["loss"][sweep] = loss
+    history["train_acc"][sweep] = all_bits[:, :n_train].mean(axis=-1)
+    history["test_n_correct"][sweep] = all_bits[:, n_train:].sum(axis=-1)
+    history["train_per_bit"][sweep] = correct[:, :n_train].mean(axis=1)
+    history["test_per_bit"][sweep] = correct[:, n_train:].mean(axis=1)
+
+
+def print_progress(sweep, history, n_test, K):
+    print(f"  sweep {sweep + 1:5d}  loss {np.median(history['loss'][sweep]):.2e}"
+          f"  train {np.median(history['train_acc'][sweep]):6.1%}"
+          f"  held out {np.median(history['test_n_correct'][sweep]):.0f}/{n_test}"
+          + ("  (medians over seeds)" if K > 1 else ""), flush=True)
+
+
+def variable_batch(cfg, data, timing_rngs, hold, n_steps):
+    """Inputs for one sweep: fresh training timings for every network (from its own timing
+    stream), the fixed held-out timings, all padded to n_steps. -> x (T, K, B, D), mask (T, K, B)."""
+    train_timings = np.stack([draw_timings(r, cfg.n_train, cfg.seq_len, hold) for r in timing_rngs])
+    test_timings = np.broadcast_to(data["test_timings"], (len(timing_rngs),) + data["test_timings"].shape)
+    timings = np.concatenate([train_timings, test_timings], axis=1)  # (K, B, L)
+    return encode(data["letters"], timings, cfg.n_letters, n_steps)
+
+
+def first_full_sweep(train_acc):
+    """Per network, the first sweep (1-based) whose forward pass got every training
+    sequence right, or None."""
+    full = train_acc >= 1.0  # (n_sweeps, K)
+    return [int(np.argmax(col)) + 1 if col.any() else None for col in full.T]
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+def evaluate(params, cfg, data, history):
+    """Final metrics per network, after the last update. Training sequences are scored with
+    a fresh draw of timings (variable timing) and held-out ones with their fixed timings.
+    final_loss is the training loss of the last sweep (before its update), which is the
+    number the reference reports."""
+    cfg = resolve(cfg)
+    K = params["W_hh"].shape[0]
+    n_steps = cfg.seq_len * (cfg.max_timing if cfg.variable_timing else 1)
+    if cfg.variable_timing:
+        x, mask = variable_batch(cfg, data, history["timing_rngs"], cfg.max_timing, n_steps)
+    else:
+        x, mask = encode(data["letters"], np.ones_like(data["letters"]), cfg.n_letters, n_steps)[0][:, None], None
+    y, _, _ = forward(params, x, mask)
+    correct = bits_correct(y, data["targets"])
+    all_bits = correct.all(axis=-1)
+    n = cfg.n_train
+    per_net = []
+    for k in range(K):
+        per_net.append({
+            "seed": cfg.seed + k,
+            "train_acc": float(all_bits[k, :n].mean()),
+            "train_n_correct": int(all_bits[k, :n].sum()),
+            "test_acc": float(all_bits[k, n:].mean()),
+            "test_n_correct": int(all_bits[k, n:].sum()),
+            "test_per_bit": correct[k, n:].mean(axis=0).tolist(),
+            "train_per_bit": correct[k, :n].mean(axis=0).tolist(),
+            "test_pass": all_bits[k, n:].tolist(),
+            "train_pass": all_bits[k, :n].tolist(),
+            "final_loss": float(history["loss"][-1, k]),  # the last sweep's training loss, as the reference reports
+            "converged_sweep": history["converged_sweep"][k],
+            "test_outputs": y[k, n:].tolist(),
+        })
+    return per_net
+
+
+def baselines(data, n_train):
+    """Held-out sequences (all 3 bits) right for two non-recurrent answers on the same split:
+    majority: always answer the most common training code;
+    bag of letters: per bit, a least-squares linear classifier on letter counts + a bias."""
+    targets, letters = data["targets"], data["letters"]
+    train_t, test_t = targets[:n_train], targets[n_train:]
+    codes, counts = np.unique(train_t, axis=0, return_counts=True)
+    majority = codes[np.argmax(counts)]
+    majority_n = int((test_t == majority).all(axis=-1).sum())
+    n_letters = int(letters.max()) + 1
+    bags = (letters[..., None] == np.arange(max(n_letters, data["teacher"]["W"].shape[1]))).sum(axis=1)
+    features = np.hstack([bags, np.ones((len(bags), 1))]).astype(float)  # (N, n_letters + 1)
+    ridge = 1e-6 * np.eye(features.shape[1])
+    A = features[:n_train]
+    w = np.linalg.solve(A.T @ A + ridge, A.T @ train_t)  # (n_letters + 1, 3)
+    bag_pred = np.where(features[n_train:] @ w >= 0, 1.0, -1.0)
+    bag_n = int((bag_pred == test_t).all(axis=-1).sum())
+    return {"majority_n_correct": majority_n, "majority_code": majority.tolist(),
+            "bag_of_letters_n_correct": bag_n}
+
+
+def spell(letters):
+    return "".join(LETTERS[i] for i in letters)
+
+
+# --- report -----------------------------------------------------------------------------------
+
+def run(cfg, verbose=True):
+    """Train, evaluate and assemble the results dict (what --save-results writes)."""
+    cfg = resolve(cfg)
+    start = time.perf_counter()
+    params, history, data = train(cfg, verbose=verbose)
+    train_loop_s = time.perf_counter() - start
+    per_seed = evaluate(params, cfg, data, history)
+    base = baselines(data, cfg.n_train)
+    first = per_seed[0]
+    metrics = {k: first[k] for k in ("train_acc", "test_acc", "test_n_correct", "test_per_bit", "final_loss",
+                                     "converged_sweep")}
+    metrics["baseline_majority_n_correct"] = base["majority_n_correct"]
+    metrics["baseline_bag_of_letters_n_correct"] = base["bag_of_letters_n_correct"]
+    results = {
+        "problem": SLUG,
+        "config": dataclasses.asdict(cfg),
+        "metrics": metrics,
+        "per_seed": per_seed,
+        "baselines": base,
+        "held_out": [spell(s) for s in data["letters"][cfg.n_train:]],
+        "held_out_targets": data["targets"][cfg.n_train:].tolist(),
+        "held_out_timings": data["test_timings"].tolist(),
+        "history": {k: v.tolist() for k, v in history.items() if isinstance(v, np.ndarray)},
+        "train_loop_s": train_loop_s,
+        "versions": versions(),
+    }
+    return results, params, history, data
+
+
+def print_report(results, cfg):
+    cfg = resolve(cfg)
+    m, base, n_test = results["metrics"], results["baselines"], cfg.n_test
+    ref = REFERENCE[cfg.variable_timing] if (cfg.n_letters, cfg.seq_len, cfg.n_train, n_test) == (5, 5, 20, 5) else None
+    timing = f"variable timing (holds 1..{cfg.max_timing})" if cfg.variable_timing else "fixed timing"
+    print(f"\n25-sequence look-up, {timing}: H={cfg.n_hidden}, {cfg.n_sweeps} sweeps, "
+          f"dataset seed {cfg.dataset_seed}, held out: {' '.join(results['held_out'])}")
+    if len(results["per_seed"]) == 1:
+        seed = results["per_seed"][0]
+        rows = [
+            ("train accuracy (all 3 bits)", f"{seed['train_n_correct']}/{cfg.n_train}", ref and ref["train"]),
+            ("held-out accuracy", f"{seed['test_n_correct']}/{n_test}", ref and ref["test"]),
+            ("held-out per bit", "/".join(f"{100 * b:.0f}" for b in seed["test_per_bit"]) + "%",
+             ref and ref["per_bit"]),
+            ("final loss", f"{seed['final_loss']:.1e}", ref and f"{ref['loss']:.0e}"),
+            ("converged sweep", str(seed["converged_sweep"]), ref and str(ref["converged"])),
+        ]
+        print(f"\n  {'seed ' + str(seed['seed']):<30}{'ours':>14}{'reference' if ref else '':>14}")
+        for name, ours, theirs in rows:
+            print(f"  {name:<30}{ours:>14}{theirs or '':>14}")
+    else:
+        print(f"\n  {'seed':>6}{'train':>9}{'held out':>10}{'converged':>11}")
+        for s in results["per_seed"]:
+            print(f"  {s['seed']:>6}{s['train_n_correct']:>6}/{cfg.n_train}{s['test_n_correct']:>8}/{n_test}"
+                  f"{str(s['converged_sweep']):>11}")
+        counts = [s["test_n_correct"] for s in results["per_seed"]]
+        good = sum(c >= n_test - 1 for c in counts)
+        print(f"\n  {good}/{len(counts)} seeds get at least {n_test - 1}/{n_test} held out; "
+              f"median {np.median(counts):g}/{n_test}; all {n_test}/{n_test}: {counts.count(n_test)}/{len(counts)}")
+    print(f"\n  baselines on the same split (held-out sequences right):")
+    code = "".join("+" if b > 0 else "-" for b in base["majority_code"])
+    print(f"    always the most common training code [{code}]: {base['majority_n_correct']}/{n_test}")
+    print(f"    linear classifier on letter counts:          {base['bag_of_letters_n_correct']}/{n_test}")
+    print("    A held-out score means something only above these.")
+    print(f"\n  training loop {results['train_loop_s']:.2f} s")
+
+
+def main(argv=None):
+    parser = config_parser(Config, __doc__)
+    cfg = config_from_args(Config, parser.parse_args(argv))
+    problems = validate(resolve(cfg))
+    if problems:
+        parser.error("; ".join(problems))
+    start = time.perf_counter()
+    try:
+        results, *_ = run(cfg, verbose=True)
+    except TrainingDiverged as err:
+        fail(str(err))
+    results["wallclock_s"] = time.perf_counter() - start
+    print_report(results, cfg)
+    if cfg.save_results:
+        save_json(cfg.save_results, results)
+        print(f"  results written to {cfg.save_results}")
+    return results
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
