@@ -70,6 +70,9 @@ def save_json(path, results):
     try:
         with os.fdopen(fd, "w") as f:
             json.dump(jsonable(results), f, indent=1)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

@@ -104,3 +104,22 @@ def test_divergence_is_a_clear_error_not_a_nan(capsys):
         slu.main(["--lr", "1e200", "--grad-clip", "0", "--n-sweeps", "20"])
     assert exit_info.value.code == 1
     assert "training diverged at sweep" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("study", ["max_timing_3", "datasets", "scale"])
+def test_each_study_runs_quick_and_writes_json(tmp_path, capsys, study):
+    path = tmp_path / f"{study}.json"
+    slu.main(["--study", study, "--quick", "--save-results", str(path)])
+    saved = json.loads(path.read_text())
+    assert saved["study"] == study and saved["rows"]
+    assert "study took" in capsys.readouterr().out
+
+
+def test_fresh_timing_scores_match_the_fixed_draw_when_holds_are_all_one():
+    """With max_timing 1 every draw is the fixed draw, so the fresh-timing score must equal
+    the held-out count from evaluate()."""
+    cfg = slu.resolve(slu.Config(variable_timing=True, max_timing=1, n_sweeps=80, multi_seed=2))
+    params, history, data = slu.train(cfg)
+    fresh = slu.held_out_over_timings(params, cfg, data, 4, np.random.default_rng(0))
+    counts = [s["test_n_correct"] for s in slu.evaluate(params, cfg, data, history)]
+    np.testing.assert_array_equal(fresh, np.repeat(np.array(counts)[:, None], 4, axis=1))
