@@ -6,6 +6,8 @@ steps. Equations, data, deviations: see sequence_lookup_25.md.
     python problems/sequence_lookup_25.py --seed 0
     python problems/sequence_lookup_25.py --variable-timing --seed 0
     python problems/sequence_lookup_25.py --multi-seed 5
+    python problems/sequence_lookup_25.py --study datasets --save-results results/datasets.json
+    python problems/sequence_lookup_25.py --quick          # a seconds-long smoke run
 """
 
 import os
@@ -607,7 +609,7 @@ def run(cfg, verbose=True):
     train_loop_s = time.perf_counter() - start
     per_seed = evaluate(params, cfg, data, history)
     base = baselines(data, cfg.n_train)
-    first = per_seed[0]
+    first = per_seed[0]  # metrics: the network of --seed; per_seed: every network of the population
     metrics = {k: first[k] for k in ("train_acc", "test_acc", "test_n_correct", "test_per_bit", "final_loss",
                                      "converged_sweep")}
     metrics["baseline_majority_n_correct"] = base["majority_n_correct"]

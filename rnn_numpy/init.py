@@ -64,6 +64,14 @@ def uniform(rng, shape, a=1.0, population=()):
 INITIALIZERS = {"orthogonal": orthogonal, "xavier": xavier, "random": random, "uniform": uniform}
 
 
+def initialize(name, rng, shape, size=1.0, population=()):
+    """Draw with the initializer called `name`, `size` being its one size parameter:
+    the gain of orthogonal and xavier, the standard deviation of random, the bound of uniform."""
+    fn = get(name)
+    keyword = {orthogonal: "gain", xavier: "gain", random: "scale", uniform: "a"}[fn]
+    return fn(rng, shape, population=population, **{keyword: size})
+
+
 def get(name):
     """The initializer called `name`; ValueError naming the choices otherwise."""
     try:

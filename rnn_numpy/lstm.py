@@ -36,7 +36,7 @@ def init_params(rng, D, H, population=(), forget_bias=1.0, recurrent="orthogonal
     """Fresh parameters: W_x Xavier-uniform, each gate's block of W_h from `recurrent`
     (orthogonal per gate by default), b = 0 except the forget-gate bias = forget_bias
     (1.0 lets the cell remember by default early in training; 0 gives the plain LSTM)."""
-    W_h = np.concatenate([init.get(recurrent)(rng, (H, H), population=population) for _ in range(4)],
+    W_h = np.concatenate([init.initialize(recurrent, rng, (H, H), population=population) for _ in range(4)],
                          axis=-2)
     b = np.zeros((*population, 4 * H))
     b[..., H:2 * H] = forget_bias

@@ -35,19 +35,12 @@ def population_shape(p):
 
 def init_params(rng, D, H, population=(), recurrent="orthogonal", gain=1.0, input_init="xavier",
                 input_scale=1.0):
-    """Fresh parameters: W_hh from `recurrent` (orthogonal / xavier / random / uniform, with
-    `gain` as its gain, scale or bound), W_xh from `input_init` (with `input_scale`), b_h = 0."""
-    def draw(name, shape, s):
-        fn = init.get(name)
-        if fn is init.orthogonal or fn is init.xavier:
-            return fn(rng, shape, gain=s, population=population)
-        if fn is init.random:
-            return fn(rng, shape, scale=s, population=population)
-        return fn(rng, shape, a=s, population=population)
-
+    """Fresh parameters: W_hh from the initializer `recurrent` with size `gain` (see
+    init.initialize: a gain, a standard deviation or a bound), W_xh from `input_init` with
+    size `input_scale`, b_h = 0."""
     return {
-        "W_xh": draw(input_init, (H, D), input_scale),
-        "W_hh": draw(recurrent, (H, H), gain),
+        "W_xh": init.initialize(input_init, rng, (H, D), input_scale, population),
+        "W_hh": init.initialize(recurrent, rng, (H, H), gain, population),
         "b_h": np.zeros((*population, H)),
     }
 
