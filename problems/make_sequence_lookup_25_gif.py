@@ -13,7 +13,6 @@ Each frame shows, at that sweep:
 """
 
 import argparse
-import os
 import pathlib
 import sys
 import time
@@ -22,13 +21,13 @@ HERE = pathlib.Path(__file__).resolve().parent  # Python puts this folder on the
 
 import sequence_lookup_25 as slu  # noqa: E402  (first: it sets the BLAS thread count before numpy loads)
 
-import imageio.v3 as iio  # noqa: E402
 import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402  (Pillow comes with matplotlib)
+
+from _gif import shared_palette, write_gif  # noqa: E402
 
 ROOT = HERE.parent
 DEFAULT_OUT = ROOT / "gifs" / f"{slu.SLUG}.gif"
@@ -183,28 +182,13 @@ def render_frames(cfg, snapshots, history, data):
     return frames
 
 
-def reduce_colours(frames, n_colours=N_COLOURS):
-    """Map every frame onto one shared palette of n_colours, without dithering: smaller file,
-    and no palette flicker between frames. The palette is fitted to the first, middle and last
-    frames plus a wide strip of the weight colour map, so that its rare dark ends (the largest
-    weights) keep their own colours instead of being merged into the bars' green and red."""
+def reduce_colours(frames):
+    """One shared palette; a wide strip of the weight colour map is kept so that its rare dark
+    ends (the largest weights) keep their own colours instead of merging into green and red."""
     width = frames[0].shape[1]
     gradient = plt.get_cmap(WEIGHT_CMAP)(np.linspace(0, 1, width))[:, :3]  # (width, 3) in [0, 1]
-    strip = np.broadcast_to((255 * gradient).astype(np.uint8), (frames[0].shape[0] // 2, width, 3))
-    sample = np.concatenate([frames[0], frames[len(frames) // 2], frames[-1], strip], axis=0)
-    palette = Image.fromarray(sample).quantize(colors=n_colours, dither=Image.Dither.NONE)
-    return [np.asarray(Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE).convert("RGB"))
-            for f in frames]
-
-
-def write_gif(path, frames, fps):
-    """Write under a temporary name, then rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    durations = [1000 / fps] * len(frames)
-    durations[-1] = 1000 * LAST_FRAME_HOLD_S  # hold the trained state
-    tmp = path.with_name(path.name + ".tmp")
-    iio.imwrite(tmp, frames, extension=".gif", duration=durations, loop=0)
-    os.replace(tmp, path)
+    return shared_palette(frames, N_COLOURS,
+                          np.broadcast_to((255 * gradient).astype(np.uint8), (frames[0].shape[0] // 2, width, 3)))
 
 
 def parse_args(argv):
@@ -234,7 +218,7 @@ def main(argv=None):
     cfg = slu.resolve(slu.Config(seed=args.seed, variable_timing=args.variable_timing))
     snapshots, history, data = train_with_snapshots(cfg, args.frames)
     frames = reduce_colours(render_frames(cfg, snapshots, history, data))
-    write_gif(args.out, frames, args.fps)
+    write_gif(args.out, frames, args.fps, last_hold_s=LAST_FRAME_HOLD_S)
     elapsed = time.perf_counter() - start
     print(f"wrote {args.out}: {len(frames)} frames, {args.out.stat().st_size / 1e6:.2f} MB, "
           f"{elapsed:.1f} s")

@@ -17,13 +17,13 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # measured: a 2nd BLAS threa
 import dataclasses  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 from rnn_numpy import losses, optim, readout, rnn  # noqa: E402
 from rnn_numpy.experiment import (TrainingDiverged, check_finite, config_from_args,  # noqa: E402
-                                  config_parser, fail, save_json, versions)
+                                  config_parser, fail, option, save_json, versions)
 
 SLUG = "sequence_lookup_25"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -46,45 +46,34 @@ REFERENCE = {
 }
 
 
-def _opt(default, help_text, kind=None, default_text=None, choices=None):
-    meta = {"help": help_text}
-    if kind is not None:
-        meta["type"] = kind
-    if default_text is not None:
-        meta["default_text"] = default_text
-    if choices is not None:
-        meta["choices"] = choices
-    return field(default=default, metadata=meta)
-
-
 @dataclass
 class Config:
-    seed: int = _opt(0, "initialization seed (with --multi-seed K: seeds seed .. seed+K-1)")
-    dataset_seed: int = _opt(0, "seed of the sequence sample and the train / held-out split")
-    variable_timing: bool = _opt(False, "hold each letter for 1..max-timing steps, redrawn every sweep")
-    max_timing: int = _opt(2, "variable timing: the longest hold of one letter, in steps")
-    n_hidden: int = _opt(None, "hidden units", int, "30 fixed, 60 variable timing")
-    n_sweeps: int = _opt(None, "training sweeps (one full-batch update per sweep)", int, "800 fixed, 2000 variable")
-    lr: float = _opt(None, "learning rate", float, "0.05 fixed, 0.02 variable")
-    momentum: float = _opt(0.9, "momentum")
-    weight_decay: float = _opt(1e-4, "weight decay: weights shrink by lr * weight_decay after each step")
-    init_scale: float = _opt(None, "initial weight scale s (see the write-up)", float, "0.5 fixed, 0.2 variable")
-    grad_clip: float = _opt(None, "clip each network's global gradient norm to this (0: off)", float,
-                            "5.0 fixed, 1.0 variable")
-    optimizer: str = _opt("sgd", "sgd (the reference: momentum + decay) or adam", choices=["sgd", "adam"])
-    curriculum: int = _opt(0, "variable timing: raise the longest hold from 1 to max-timing, one "
+    seed: int = option(0, "initialization seed (with --multi-seed K: seeds seed .. seed+K-1)")
+    dataset_seed: int = option(0, "seed of the sequence sample and the train / held-out split")
+    variable_timing: bool = option(False, "hold each letter for 1..max-timing steps, redrawn every sweep")
+    max_timing: int = option(2, "variable timing: the longest hold of one letter, in steps")
+    n_hidden: int = option(None, "hidden units", int, default_text="30 fixed, 60 variable timing")
+    n_sweeps: int = option(None, "training sweeps (one full-batch update per sweep)", int, default_text="800 fixed, 2000 variable")
+    lr: float = option(None, "learning rate", float, default_text="0.05 fixed, 0.02 variable")
+    momentum: float = option(0.9, "momentum")
+    weight_decay: float = option(1e-4, "weight decay: weights shrink by lr * weight_decay after each step")
+    init_scale: float = option(None, "initial weight scale s (see the write-up)", float, default_text="0.5 fixed, 0.2 variable")
+    grad_clip: float = option(None, "clip each network's global gradient norm to this (0: off)", float,
+                              default_text="5.0 fixed, 1.0 variable")
+    optimizer: str = option("sgd", "sgd (the reference: momentum + decay) or adam", choices=["sgd", "adam"])
+    curriculum: int = option(0, "variable timing: raise the longest hold from 1 to max-timing, one "
                               "step every this many sweeps (0: no curriculum)")
-    multi_seed: int = _opt(1, "train this many initialization seeds as one population run")
-    n_letters: int = _opt(5, "alphabet size")
-    seq_len: int = _opt(5, "letters per sequence")
-    n_train: int = _opt(20, "training sequences")
-    n_test: int = _opt(5, "held-out sequences")
-    study: str = _opt(None, "run a study beyond the reference instead of one training run: "
+    multi_seed: int = option(1, "train this many initialization seeds as one population run")
+    n_letters: int = option(5, "alphabet size")
+    seq_len: int = option(5, "letters per sequence")
+    n_train: int = option(20, "training sequences")
+    n_test: int = option(5, "held-out sequences")
+    study: str = option(None, "run a study beyond the reference instead of one training run: "
                             "max_timing_3 (holds up to 3), datasets (20 dataset seeds x 5 seeds), "
                             "scale (bigger alphabets, longer sequences, more training data); "
                             "other settings are then the study's own", str, choices=["max_timing_3", "datasets", "scale"])
-    quick: bool = _opt(False, "a seconds-long smoke run (fewer sweeps; a study: fewer seeds too)")
-    save_results: str = _opt(None, "write the results as JSON to this path", str)
+    quick: bool = option(False, "a seconds-long smoke run (fewer sweeps; a study: fewer seeds too)")
+    save_results: str = option(None, "write the results as JSON to this path", str)
 
 
 def resolve(cfg):

@@ -17,6 +17,16 @@ class TrainingDiverged(RuntimeError):
     """Raised when a loss becomes NaN or infinite."""
 
 
+def option(default, help_text, kind=None, choices=None, default_text=None):
+    """A Config field that carries its command-line help: kind is the argument type for a
+    field that defaults to None, default_text what --help shows as its default."""
+    meta = {"help": help_text}
+    for key, value in (("type", kind), ("choices", choices), ("default_text", default_text)):
+        if value is not None:
+            meta[key] = value
+    return dataclasses.field(default=default, metadata=meta)
+
+
 def config_parser(config_cls, description):
     """An ArgumentParser with one --dash-name flag per Config field. Each field's metadata
     gives its help text (and, for fields that default to None, its type)."""

@@ -70,8 +70,9 @@ def test_population_of_three_equals_three_separate_runs(variable):
         np.testing.assert_allclose(history["loss"][:, k], alone_history["loss"][:, 0], rtol=1e-10)
 
 
-@pytest.mark.parametrize("args", [["--quick"], ["--quick", "--variable-timing"], ["--quick", "--multi-seed", "2"]],
-                         ids=["fixed", "variable", "multi-seed"])
+@pytest.mark.parametrize("args", [["--quick"], ["--quick", "--variable-timing"], ["--quick", "--multi-seed", "2"],
+                                  ["--quick", "--grad-clip", "2", "--lr", "0.04", "--n-hidden", "20", "--n-sweeps", "50"]],
+                         ids=["fixed", "variable", "multi-seed", "explicit-settings"])
 def test_quick_runs_write_complete_results(tmp_path, capsys, args):
     path = tmp_path / "out" / "results.json"
     slu.main(args + ["--save-results", str(path)])
