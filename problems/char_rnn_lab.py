@@ -1,0 +1,333 @@
+"""A character-level RNN experiments lab (after the "RNN Experiments Lab" write-up).
+Demonstrates: a vanilla RNN trained by truncated BPTT on a synthetic grammar whose true
+entropy rate is known, and ten controlled studies of one design choice each.
+Equations, corpus, deviations: see char_rnn_lab.md.
+
+    python problems/char_rnn_lab.py                        # the baseline: H=64, chunk 25, 30,000 steps
+    python problems/char_rnn_lab.py --study init           # one study (see --study for the list)
+    python problems/char_rnn_lab.py --study all            # every study, with progress output
+    python problems/char_rnn_lab.py --quick                # a seconds-long smoke run
+    python problems/char_rnn_lab.py --save-results results/baseline.json
+"""
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # measured: a 2nd BLAS thread only slows small nets
+
+import dataclasses  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import _char_grammar as grammar  # noqa: E402
+from rnn_numpy import init, losses, models, optim, readout, rnn  # noqa: E402
+from rnn_numpy.experiment import (TrainingDiverged, check_finite, config_from_args,  # noqa: E402
+                                  config_parser, fail, option, save_json, versions)
+
+SLUG = "char_rnn_lab"
+V = len(grammar.ALPHABET)  # 27 characters: space and a-z
+STUDY_NAMES = ["init", "hidden", "tbptt", "activation", "clip", "teacher_forcing", "reservoir",
+               "novel_word", "lr", "grid"]
+
+
+@dataclass
+class Config:
+    seed: int = option(42, "initialization seed (the source's 42)")
+    corpus_seed: int = option(1, "seed of the training corpus (the held-out text uses corpus-seed + 1000)")
+    hidden: int = option(64, "hidden units H")
+    chunk: int = option(25, "truncated-BPTT chunk length (the hidden state is carried across chunks)")
+    lr: float = option(0.01, "learning rate")
+    clip: float = option(5.0, "clip each network's global gradient norm to this (0: off)")
+    init: str = option("orthogonal", "initialization of W_hh", choices=list(init.INITIALIZERS))
+    activation: str = option("tanh", "hidden activation", choices=["tanh", "relu", "sigmoid", "identity"])
+    optimizer: str = option("adagrad", "optimizer (the source does not say; measured choice, see the write-up)",
+                          choices=["adam", "sgd", "adagrad"])
+    steps: int = option(30_000, "training steps of the baseline (one chunk of every stream per step)")
+    study_steps: int = option(10_000, "training steps of each network in a study (the grid: 3/10 of it)")
+    batch: int = option(32, "parallel streams per step")
+    train_chars: int = option(1_000_000, "length of the training corpus in characters")
+    eval_every: int = option(1000, "steps between held-out evaluations")
+    temperature: float = option(0.7, "sampling temperature for generated text")
+    study: str = option(None, "run one study (or all) instead of the baseline", str, choices=STUDY_NAMES + ["all"])
+    results_dir: str = option(None, "studies: folder for study_<name>.json (default viz/char_rnn_lab)", str)
+    quick: bool = option(False, "a seconds-long smoke run (few steps, small corpus)")
+    save_results: str = option(None, "write the results as JSON to this path", str)
+
+
+def resolve(cfg):
+    """Apply --quick: a few hundred steps on a small corpus."""
+    if cfg.quick:
+        cfg = dataclasses.replace(cfg, steps=min(cfg.steps, 300), study_steps=min(cfg.study_steps, 300),
+                                  train_chars=min(cfg.train_chars, 60_000), eval_every=min(cfg.eval_every, 100))
+    return cfg
+
+
+def validate(cfg):
+    problems = []
+    for name in ("hidden", "chunk", "steps", "study_steps", "batch", "train_chars", "eval_every"):
+        if getattr(cfg, name) < 1:
+            problems.append(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(cfg, name)})")
+    if not cfg.lr > 0:
+        problems.append(f"--lr must be positive (got {cfg.lr})")
+    if cfg.clip < 0:
+        problems.append(f"--clip must not be negative (got {cfg.clip})")
+    if not cfg.temperature > 0:
+        problems.append(f"--temperature must be positive (got {cfg.temperature})")
+    if not problems and cfg.train_chars < cfg.batch * (cfg.chunk + 1):
+        problems.append("--train-chars is too short for --batch streams of one chunk each")
+    return problems
+
+
+# --- data -------------------------------------------------------------------------------------
+
+def make_data(cfg, g=None):
+    """Training and held-out text from the grammar, as integer ids, plus its entropy floor."""
+    g = grammar.Grammar() if g is None else g
+    train_text = grammar.generate_text(g, cfg.train_chars, np.random.default_rng(cfg.corpus_seed))
+    held_text = grammar.generate_text(g, 40_000 if not cfg.quick else 8_000,
+                                      np.random.default_rng(cfg.corpus_seed + 1000))
+    return {"grammar": g, "train": grammar.encode(train_text), "held_out": grammar.encode(held_text),
+            "entropy_rate": grammar.entropy_rate(g)}
+
+
+def streams(ids, n_streams):
+    """Cut a corpus into n_streams equal contiguous streams: (n_streams, length)."""
+    length = len(ids) // n_streams
+    return ids[:length * n_streams].reshape(n_streams, length)
+
+
+ONE_HOT = np.eye(V)
+
+
+def one_hot(ids):
+    """(T, B) ids -> (T, 1, B, V) inputs shared by every network of a population."""
+    return ONE_HOT[ids][:, None]
+
+
+# --- model ------------------------------------------------------------------------------------
+
+# The size parameter of each initializer for W_hh (H x H): orthogonal gain 1 (spectral
+# radius exactly 1); Xavier-uniform gain 1; "random" Gaussian with standard deviation
+# 1.2 / sqrt(H), whose spectral radius is about 1.2 (the source: random starts above 1);
+# uniform +-1 / sqrt(H).
+INIT_SIZE = {"orthogonal": lambda H: 1.0, "xavier": lambda H: 1.0,
+             "random": lambda H: 1.2 / np.sqrt(H), "uniform": lambda H: 1.0 / np.sqrt(H)}
+
+
+def init_params(cfg, members):
+    """One network per member (a dict of overrides: seed, init), each from its own generator:
+    W_hh by the member's initializer, W_xh and W_hy Xavier-uniform, biases zero.
+    Returns a population: every array has a leading (K,) axis."""
+    nets = []
+    for m in members:
+        rng = np.random.default_rng(m.get("seed", cfg.seed))
+        core = rnn.init_params(rng, V, cfg.hidden, recurrent=m.get("init", cfg.init),
+                               gain=INIT_SIZE[m.get("init", cfg.init)](cfg.hidden))
+        nets.append({**core, **readout.init_params(rng, cfg.hidden, V)})
+    return {k: np.stack([n[k] for n in nets]) for k in nets[0]}
+
+
+def make_optimizer(cfg, trained, lr):
+    """The optimizer over the parameters to train (lr: a float, or one per network)."""
+    if cfg.optimizer == "adam":
+        return optim.Adam(trained, lr=lr)
+    if cfg.optimizer == "adagrad":
+        return optim.AdaGrad(trained, lr=lr)
+    return optim.SGD(trained, lr=lr, momentum=0.9)
+
+
+# --- training ---------------------------------------------------------------------------------
+
+def train(cfg, members=None, data=None, callback=None, trained_keys=None, inputs=None, verbose=False, label=""):
+    """Train a population of networks that share H, chunk, activation and optimizer; each
+    member may override seed, init, lr and clip. Streams of the training corpus are read
+    chunk by chunk and the hidden state is carried from chunk to chunk (truncated BPTT).
+
+    trained_keys: the parameters to train (default all; a reservoir trains the readout).
+    inputs(step, params, ids, h0) -> x (T, K or 1, B, V): what the network reads for the
+    characters ids (T, B); default the true characters (teacher forcing).
+    callback(step, params, history) is called after every evaluation.
+    Returns (params, history, data)."""
+    cfg = resolve(cfg)
+    members = [{}] if members is None else members
+    data = make_data(cfg) if data is None else data
+    K = len(members)
+    params = init_params(cfg, members)
+    lr = np.array([m.get("lr", cfg.lr) for m in members])
+    clip = np.array([m.get("clip", cfg.clip) for m in members])
+    opt = make_optimizer(cfg, {k: params[k] for k in (trained_keys or params)}, lr if K > 1 else float(lr[0]))
+    text = streams(data["train"], cfg.batch)  # (B, length)
+    n_chunks = (text.shape[1] - 1) // cfg.chunk
+    h = np.zeros((K, cfg.batch, cfg.hidden))
+    history = {"step": [], "train_loss": [], "held_out_loss": [], "spectral_radius": [],
+               "grad_norm": np.empty((cfg.steps, K)), "clipped": np.zeros((cfg.steps, K), dtype=bool),
+               "loss": np.empty((cfg.steps, K))}
+    start = time.perf_counter()
+    with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is caught by check_finite instead
+        for step in range(cfg.steps):
+            c = step % n_chunks
+            if c == 0:
+                h[...] = 0.0  # back at the start of the corpus: the carried state no longer fits
+            ids = text[:, c * cfg.chunk:(c + 1) * cfg.chunk + 1].T  # (chunk + 1, B)
+            x = one_hot(ids[:-1]) if inputs is None else inputs(step, params, ids[:-1], h)
+            loss, grads, _, hs = models.rnn_loss_and_grads(
+                params, x, ids[1:], h0=h, activation=cfg.activation, loss="cross_entropy")
+            grads = {k: g * cfg.chunk for k, g in grads.items()}  # loss summed over the chunk (see train)
+            check_finite(loss, step + 1, "lower --lr or --clip")
+            h = hs[-1]  # carried to the next chunk; no gradient flows across the boundary
+            history["loss"][step] = loss
+            if cfg.clip:
+                grads, history["grad_norm"][step] = optim.clip_global_norm(grads, clip, (K,))
+                history["clipped"][step] = history["grad_norm"][step] > clip
+            else:
+                history["grad_norm"][step] = optim.global_norm(grads, (K,))
+            opt.step(grads)
+            if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
+                record_evaluation(history, step, params, cfg, data)
+                if callback is not None:
+                    callback(step, params, history)
+                if verbose:
+                    print_progress(history, step, cfg, data, start, label)
+    return params, history, data
+
+
+def record_evaluation(history, step, params, cfg, data):
+    window = history["loss"][max(0, step + 1 - cfg.eval_every):step + 1]
+    history["step"].append(step + 1)
+    history["train_loss"].append(window.mean(axis=0).tolist())
+    history["held_out_loss"].append(held_out_loss(params, cfg, data["held_out"]).tolist())
+    history["spectral_radius"].append(init.spectral_radius(params["W_hh"]).tolist())
+
+
+def print_progress(history, step, cfg, data, start, label):
+    held = np.array(history["held_out_loss"][-1])
+    shown = " ".join(f"{v:.3f}" for v in held[:6]) + (" ..." if len(held) > 6 else "")
+    print(f"  {label}step {step + 1:6d}/{cfg.steps}  held-out nats/char {shown}  "
+          f"(floor {data['entropy_rate']:.3f})  {time.perf_counter() - start:5.1f} s", flush=True)
+
+
+def held_out_loss(params, cfg, ids, n_streams=40, chunk=100):
+    """Mean cross-entropy (nats/char) on held-out text, read as n_streams streams with the
+    state carried across chunks, as in training. Returns (K,)."""
+    text = streams(ids, n_streams)
+    K = params["W_hh"].shape[0]
+    h = np.zeros((K, n_streams, cfg.hidden))
+    total, count = np.zeros(K), 0
+    for c in range(0, text.shape[1] - 1, chunk):
+        block = text[:, c:c + chunk + 1].T  # (<= chunk + 1, streams)
+        if len(block) < 2:
+            break
+        hs, _ = rnn.forward(one_hot(block[:-1]), h, params, cfg.activation)
+        logits, _ = readout.forward(hs, params)
+        loss, _ = losses.softmax_cross_entropy(logits, block[1:])
+        total += loss * (len(block) - 1)
+        count += len(block) - 1
+        h = hs[-1]
+    return total / count
+
+
+# --- generation -------------------------------------------------------------------------------
+
+def generate(params, cfg, n_chars, rng, prime="the ", temperature=None):
+    """Sample text from every network: feed the prime, then the network's own samples.
+    Returns one string per network."""
+    temperature = cfg.temperature if temperature is None else temperature
+    K = params["W_hh"].shape[0]
+    h = np.zeros((K, 1, cfg.hidden))
+    hs, _ = rnn.forward(one_hot(grammar.encode(prime)[:, None]), h, params, cfg.activation)
+    h = hs[-1]
+    out = np.empty((n_chars, K), dtype=np.int64)
+    for t in range(n_chars):
+        logits, _ = readout.forward(h, params)  # (K, 1, V)
+        p = np.exp((logits[:, 0] - logits[:, 0].max(axis=-1, keepdims=True)) / temperature)
+        p /= p.sum(axis=-1, keepdims=True)
+        out[t] = [rng.choice(V, p=row) for row in p]
+        x = ONE_HOT[out[t]][None, :, None]  # (1, K, 1, V): each network reads its own sample
+        h = rnn.forward(x, h, params, cfg.activation)[0][-1]
+    return [prime + grammar.decode(out[:, k]) for k in range(K)]
+
+
+def text_quality(text, g):
+    """Share of generated words that are in the lexicon, and share of words that sit inside
+    sentences the grammar accepts (the first and last, possibly cut, words are dropped)."""
+    words = text.split()[1:-1]
+    if not words:
+        return {"lexicon": 0.0, "grammatical": 0.0}
+    vocab = g.vocabulary()
+    _, in_sentences = grammar.split_stream(g, words)
+    return {"lexicon": sum(w in vocab for w in words) / len(words), "grammatical": in_sentences / len(words)}
+
+
+# --- baseline ---------------------------------------------------------------------------------
+
+def run_baseline(cfg, verbose=True):
+    cfg = resolve(cfg)
+    start = time.perf_counter()
+    params, history, data = train(cfg, verbose=verbose)
+    train_loop_s = time.perf_counter() - start
+    samples = generate(params, cfg, 2000, np.random.default_rng(cfg.seed + 1))
+    quality = text_quality(samples[0], data["grammar"])
+    held = history["held_out_loss"][-1][0]
+    metrics = {"held_out_loss": held, "entropy_rate": data["entropy_rate"],
+               "gap_to_floor": held - data["entropy_rate"], "uniform_loss": float(np.log(V)),
+               "spectral_radius": history["spectral_radius"][-1][0],
+               "lexicon_fraction": quality["lexicon"], "grammatical_fraction": quality["grammatical"],
+               "clipped_fraction": float(history["clipped"].mean())}
+    results = {"problem": SLUG, "config": dataclasses.asdict(cfg), "metrics": metrics,
+               "sample": samples[0][:400], "history": history_json(history),
+               "train_loop_s": train_loop_s, "versions": versions()}
+    return results, params, history, data
+
+
+def history_json(history):
+    """The evaluation-time curves, plus per-step losses and gradient norms thinned to 1 in 50."""
+    out = {k: history[k] for k in ("step", "train_loss", "held_out_loss", "spectral_radius")}
+    for k in ("loss", "grad_norm"):
+        out[k + "_every_50"] = history[k][::50].tolist()
+    out["clipped_fraction_per_1000"] = [history["clipped"][i:i + 1000].mean(axis=0).tolist()
+                                        for i in range(0, len(history["clipped"]), 1000)]
+    return out
+
+
+def print_baseline(results):
+    m, cfg = results["metrics"], results["config"]
+    print(f"\nchar RNN baseline: H={cfg['hidden']}, chunk {cfg['chunk']}, {cfg['optimizer']} lr {cfg['lr']}, "
+          f"clip {cfg['clip']}, {cfg['init']} init, {cfg['activation']}, {cfg['steps']} steps, seed {cfg['seed']}")
+    print(f"  held-out loss        {m['held_out_loss']:.3f} nats/char")
+    print(f"  entropy floor        {m['entropy_rate']:.3f} nats/char (exact, from the grammar)")
+    print(f"  gap to the floor     {m['gap_to_floor']:.3f} nats/char   (target: at most 0.15)")
+    print(f"  uniform guess        {m['uniform_loss']:.3f} nats/char")
+    print(f"  spectral radius      {m['spectral_radius']:.3f} (W_hh after training)")
+    print(f"  generated words in the lexicon   {m['lexicon_fraction']:.1%}   (target: at least 95%)")
+    print(f"  words in grammatical sentences   {m['grammatical_fraction']:.1%}")
+    print(f"  steps clipped        {m['clipped_fraction']:.1%}")
+    print(f"\n  sample (temperature {cfg['temperature']}):\n    {results['sample'][:300]}")
+    print(f"\n  training loop {results['train_loop_s']:.1f} s")
+
+
+def main(argv=None):
+    parser = config_parser(Config, __doc__)
+    cfg = config_from_args(Config, parser.parse_args(argv))
+    problems = validate(resolve(cfg))
+    if problems:
+        parser.error("; ".join(problems))
+    start = time.perf_counter()
+    try:
+        if cfg.study:  # each study saves its own results file
+            import _char_rnn_lab_studies as studies  # the ten studies live beside this file
+            return studies.run(cfg)
+        results, *_ = run_baseline(cfg)
+    except TrainingDiverged as err:
+        fail(str(err))
+    results["wallclock_s"] = time.perf_counter() - start
+    print_baseline(results)
+    if cfg.save_results:
+        save_json(cfg.save_results, results)
+        print(f"  results written to {cfg.save_results}")
+    return results
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

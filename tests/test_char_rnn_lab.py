@@ -1,0 +1,116 @@
+"""char_rnn_lab: the grammar and its entropy, the baseline, population runs, the studies."""
+
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+
+from conftest import load_problem
+
+lab = load_problem("char_rnn_lab")
+grammar = load_problem("_char_grammar")
+
+
+def small_grammar():
+    return grammar.Grammar(nouns={"human": ("al", "bo"), "animal": ("cat",), "food": ("pie", "figs"), "object": ("jar",)},
+                           verbs=(("naps", None), ("eats", "food"), ("sees", "animate")),
+                           p_fast=0.4, p_and=0.3, max_clauses=2)
+
+
+@pytest.mark.parametrize("g", [grammar.Grammar(), small_grammar()], ids=["lab", "small"])
+def test_generator_only_produces_sentences_the_grammar_accepts(g):
+    rng = np.random.default_rng(0)
+    for _ in range(3000):
+        assert grammar.accepts(g, grammar.sample_sentence(g, rng))
+
+
+@pytest.mark.parametrize("words", ["the boy eats the cat", "the cup runs", "the boy runs the cat", "boy runs",
+                                   "the boy runs fast fast", "the lion breaks the bread", "the king sees",
+                                   "the girl runs and", "the cat sleeps and the dog jumps and the man walks and "
+                                   "the boy runs"])
+def test_acceptor_rejects_what_the_grammar_cannot_say(words):
+    assert not grammar.accepts(grammar.Grammar(), words.split())
+
+
+def test_entropy_rate_matches_a_monte_carlo_estimate_on_a_small_grammar():
+    """Exact rate against the mean surprisal per character of 40,000 sampled sentences."""
+    g = small_grammar()
+    rng = np.random.default_rng(1)
+    sentences = [grammar.sample_sentence(g, rng) for _ in range(40_000)]
+    surprisal = -np.array([grammar.parse_sentence(g, s)[0] for s in sentences])
+    chars = np.array([sum(len(w) + 1 for w in s) for s in sentences])
+    estimate = surprisal.mean() / chars.mean()
+    assert estimate == pytest.approx(grammar.entropy_rate(g), rel=0.01)
+    # and the sentence probabilities the parser assigns sum to 1 over the whole language
+    total = sum(math.exp(grammar.parse_sentence(g, list(s))[0]) for s in {tuple(s) for s in sentences})
+    assert total == pytest.approx(1.0, abs=0.02)
+
+
+def test_a_stream_splits_back_into_its_sentences():
+    g = grammar.Grammar()
+    rng = np.random.default_rng(2)
+    sentences = [grammar.sample_sentence(g, rng) for _ in range(200)]
+    words = [w for s in sentences for w in s]
+    assert grammar.split_stream(g, words) == (200, len(words))
+
+
+def test_baseline_quick_run_learns_far_below_uniform(tmp_path):
+    results = lab.main(["--quick", "--save-results", str(tmp_path / "baseline.json")])
+    assert results["metrics"]["held_out_loss"] < 0.5 * math.log(27)
+    saved = json.loads((tmp_path / "baseline.json").read_text())
+    for key in ("problem", "config", "metrics", "wallclock_s", "versions"):
+        assert key in saved
+
+
+def test_population_of_clips_and_rates_equals_separate_runs():
+    cfg = lab.resolve(lab.Config(quick=True, steps=40, hidden=12, eval_every=20))
+    data = lab.make_data(cfg)
+    members = [{"clip": 0.05, "lr": 0.02}, {"clip": 5.0, "lr": 0.01, "init": "xavier"}]
+    together, _, _ = lab.train(cfg, members=members, data=data)
+    for k, m in enumerate(members):
+        alone, _, _ = lab.train(cfg, members=[m], data=data)
+        for name in together:
+            np.testing.assert_allclose(together[name][k], alone[name][0], rtol=0, atol=1e-10, err_msg=name)
+
+
+@pytest.fixture(scope="module")
+def quick_studies(tmp_path_factory):
+    """Every study's --quick run, once for the tests below (about half a minute)."""
+    folder = tmp_path_factory.mktemp("studies")
+    lab.main(["--study", "all", "--quick", "--results-dir", str(folder)])
+    return folder
+
+
+def test_every_study_runs_quick_and_writes_its_json(quick_studies):
+    for name in lab.STUDY_NAMES:
+        saved = json.loads((quick_studies / f"study_{name}.json").read_text())
+        assert saved["study"] == name and saved["seconds"] > 0
+
+
+def test_every_study_figure_draws_from_its_results(quick_studies):
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    viz = load_problem("visualize_char_rnn_lab")
+    viz.main(["--study", "all", "--out-dir", str(quick_studies)])
+    for name in lab.STUDY_NAMES:
+        assert (quick_studies / f"study_{name}.png").stat().st_size > 10_000, name
+
+
+def test_baseline_figures_and_gif_quick(tmp_path):
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    load_problem("visualize_char_rnn_lab").main(["--quick", "--out-dir", str(tmp_path)])
+    assert {p.name for p in tmp_path.glob("*.png")} >= {"baseline_learning_curve.png", "baseline_spectral_radius.png",
+                                                       "baseline_samples.png"}
+    gif = tmp_path / "anim.gif"
+    load_problem("make_char_rnn_lab_gif").main(["--quick", "--out", str(gif)])
+    assert gif.read_bytes()[:6] in (b"GIF89a", b"GIF87a") and gif.stat().st_size < 2_000_000
+
+
+@pytest.mark.parametrize("args, message", [(["--hidden", "0"], "--hidden must be at least 1"),
+                                           (["--lr", "0"], "--lr must be positive"),
+                                           (["--study", "dropout"], "invalid choice")])
+def test_bad_input_is_a_clear_error(capsys, args, message):
+    with pytest.raises(SystemExit) as exit_info:
+        lab.main(args)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
