@@ -166,6 +166,14 @@ def entropy_rate(g):
     return h_sentence / chars_sentence
 
 
+def monte_carlo_entropy_rate(g, n_sentences, rng):
+    """The same rate estimated by sampling: mean surprisal -log p(sentence) over the mean
+    number of characters per sentence, for n_sentences sampled sentences."""
+    sentences = [sample_sentence(g, rng) for _ in range(n_sentences)]
+    surprisal = -np.mean([parse_sentence(g, s)[0] for s in sentences])
+    return surprisal / np.mean([sum(len(w) + 1 for w in s) for s in sentences])
+
+
 def generate_text(g, n_chars, rng):
     """Whole sentences until at least n_chars characters: the text (a-z and spaces)."""
     parts, total = [], 0
