@@ -58,7 +58,7 @@ def memory_probe(params, cfg, data, max_back=25, n_chars=8000):
     on the first half of held-out states and scored on the second half.
     Returns (K, max_back) accuracies."""
     h, text = hidden_states(params, cfg, data["held_out"][:n_chars])
-    T, K = h.shape[0], h.shape[1]
+    K = h.shape[1]
     acc = np.zeros((K, max_back))
     for k in range(1, max_back + 1):
         X = h[k:].transpose(1, 0, 2, 3).reshape(K, -1, cfg.hidden)  # (K, N, H): states at t

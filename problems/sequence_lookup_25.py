@@ -621,7 +621,7 @@ def run(cfg, verbose=True):
 
 def print_report(results, cfg):
     cfg = resolve(cfg)
-    m, base, n_test = results["metrics"], results["baselines"], cfg.n_test
+    base, n_test = results["baselines"], cfg.n_test
     ref = REFERENCE[cfg.variable_timing] if (cfg.n_letters, cfg.seq_len, cfg.n_train, n_test) == (5, 5, 20, 5) else None
     timing = f"variable timing (holds 1..{cfg.max_timing})" if cfg.variable_timing else "fixed timing"
     print(f"\n25-sequence look-up, {timing}: H={cfg.n_hidden}, {cfg.n_sweeps} sweeps, "
@@ -648,7 +648,7 @@ def print_report(results, cfg):
         good = sum(c >= n_test - 1 for c in counts)
         print(f"\n  {good}/{len(counts)} seeds get at least {n_test - 1}/{n_test} held out; "
               f"median {np.median(counts):g}/{n_test}; all {n_test}/{n_test}: {counts.count(n_test)}/{len(counts)}")
-    print(f"\n  baselines on the same split (held-out sequences right):")
+    print("\n  baselines on the same split (held-out sequences right):")
     code = "".join("+" if b > 0 else "-" for b in base["majority_code"])
     print(f"    always the most common training code [{code}]: {base['majority_n_correct']}/{n_test}")
     print(f"    linear classifier on letter counts:          {base['bag_of_letters_n_correct']}/{n_test}")
