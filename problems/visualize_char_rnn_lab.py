@@ -31,7 +31,6 @@ With --study NAME the script draws study_<name>.png from study_<name>.json (in -
 import argparse
 import dataclasses
 import json
-import os
 import pathlib
 import sys
 import time
@@ -47,6 +46,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
+
+from _figures import save  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import NullFormatter  # noqa: E402
 
@@ -543,13 +544,6 @@ def make_study_figures(args):
 
 # --- output -----------------------------------------------------------------------------------
 
-def save(fig, path):
-    """Write the PNG under a temporary name, then rename it, so a reader never sees half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
 
 
 def make_baseline_figures(args):

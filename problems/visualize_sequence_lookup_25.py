@@ -20,7 +20,6 @@ from the study_<name>.json files beside them.
 
 import argparse
 import json
-import os
 import pathlib
 import sys
 import time
@@ -34,6 +33,8 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+from _figures import save  # noqa: E402
 from matplotlib.collections import PatchCollection  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
@@ -430,12 +431,6 @@ def plot_study_scale(results):
 STUDY_FIGURES = {"max_timing_3": plot_study_max_timing_3, "datasets": plot_study_datasets, "scale": plot_study_scale}
 
 
-def save(fig, path):
-    """Write the PNG under a temporary name, then rename it, so a reader never sees half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
 
 
 def make_figures(seed, variable_timing, out_dir):
