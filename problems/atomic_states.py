@@ -1,0 +1,483 @@
+"""Redundant cues entangle an RNN's word representations; pre-training on non-redundant
+input protects them ("atomic internal states"; the paper in ../shared/seeds/000_*.txt).
+Demonstrates: a word-level RNN language model on the artificial grammar A X B Y, where the
+B (or A) word repeats the X word's category with probability beta (alpha); how well the
+X and B words' representations sort into the four categories (balanced accuracy).
+Equations, corpus, deviations: see atomic_states.md.
+
+    python problems/atomic_states.py --experiment exp1           # beta in {0, 0.5, 1}, 10 networks each
+    python problems/atomic_states.py --experiment exp2           # pre-train with beta, then beta = 1
+    python problems/atomic_states.py --experiment all --save-results results/atomic.json
+    python problems/atomic_states.py --quick                     # a seconds-long smoke run
+"""
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # measured: a 2nd BLAS thread only slows small nets
+
+import dataclasses  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from rnn_numpy import losses, lstm, readout, rnn  # noqa: E402
+from rnn_numpy._shapes import outer_sum  # noqa: E402
+from rnn_numpy.experiment import (TrainingDiverged, check_finite, config_from_args,  # noqa: E402
+                                  config_parser, fail, option, save_json, versions)
+
+SLUG = "atomic_states"
+N_SLOT = 32  # words per slot: A 0-31, X 32-63, B 64-95, Y 96-127
+V = 4 * N_SLOT
+A0, X0, B0, Y0 = 0, N_SLOT, 2 * N_SLOT, 3 * N_SLOT
+N_CATEGORIES = 4  # word i of a slot is in category i mod 4
+WINDOW = 4  # 3 input words, the 4th is the target
+
+EXPERIMENTS = {
+    # name: (cell, manipulated slot, pre-training?, learning rate)
+    "exp1": ("rnn", "beta", False, 0.4),
+    "exp2": ("rnn", "beta", True, 0.4),
+    "exp1_alpha": ("rnn", "alpha", False, 0.4),
+    "exp2_alpha": ("rnn", "alpha", True, 0.4),
+    "lstm_exp1": ("lstm", "beta", False, 1.0),
+    "lstm_exp2": ("lstm", "beta", True, 1.0),
+}
+LEVELS = (0.0, 0.5, 1.0)  # the three conditions of every experiment
+
+# The paper's numbers (figures 3 and 4, text), printed beside ours.
+PAPER = {
+    "exp1": "beta 0: X -> 1.0, B ~ 0.5;  beta 0.5: X peaks then declines, B rises;  beta 1: X ~ 0.8, B ~ 0.96",
+    "exp2": "final X: 0.88 (pre-trained beta 0), 0.84 (0.5), 0.78 (1);  B stays near chance after beta 0",
+    "exp1_alpha": "alpha 0 and 0.5: X -> 1.0, A near 0.5;  alpha 1: X only partial, A strong but imperfect",
+    "exp2_alpha": "pre-training with alpha 0 or 0.5 keeps X high and A low through the alpha = 1 phase",
+    "lstm_exp1": "the paper's footnote: an LSTM gives similar results in all conditions",
+    "lstm_exp2": "the paper's footnote: an LSTM gives similar results in all conditions",
+}
+
+
+@dataclass
+class Config:
+    experiment: str = option("exp1", "which experiment (cds: the child-directed-speech analogue; all: every one)",
+                             choices=[*EXPERIMENTS, "cds", "all"])
+    networks: int = option(10, "networks per condition (the paper: 10)")
+    steps: int = option(3000, "training steps in all (with pre-training: half of them pre-training)")
+    batch: int = option(64, "consecutive windows per step")
+    hidden: int = option(64, "hidden units (and embedding size)")
+    lr: float = option(None, "learning rate (default: 0.4 RNN, 1.0 LSTM, the paper's)", float,
+                       default_text="0.4 RNN, 1.0 LSTM")
+    init_bound: float = option(0.125, "every weight and bias starts uniform in +-this")
+    eval_every: int = option(50, "steps between balanced-accuracy evaluations")
+    seed: int = option(0, "seed of the corpora and initializations")
+    cue_rate: float = option(0.9, "cds: probability that an adjective or verb is the probe category's own")
+    quick: bool = option(False, "a seconds-long smoke run (3 networks per condition, 300 steps)")
+    save_results: str = option(None, "write the results as JSON to this path", str)
+
+
+def resolve(cfg):
+    if cfg.quick:
+        cfg = dataclasses.replace(cfg, networks=min(cfg.networks, 3), steps=min(cfg.steps, 300))
+    return cfg
+
+
+def validate(cfg):
+    problems = [f"--{n.replace('_', '-')} must be at least 1 (got {getattr(cfg, n)})"
+                for n in ("networks", "steps", "batch", "hidden", "eval_every") if getattr(cfg, n) < 1]
+    if cfg.lr is not None and not cfg.lr > 0:
+        problems.append(f"--lr must be positive (got {cfg.lr})")
+    if not 0 <= cfg.cue_rate <= 1:
+        problems.append(f"--cue-rate must be in [0, 1] (got {cfg.cue_rate})")
+    if not cfg.init_bound > 0:
+        problems.append(f"--init-bound must be positive (got {cfg.init_bound})")
+    return problems
+
+
+# --- corpus -------------------------------------------------------------------------------------
+
+def sample_sequences(rng, n, alpha, beta):
+    """n sequences A X B Y as word ids, (n, 4). X uniform over its 32 words; A (B) is X's
+    partner with the same index with probability alpha (beta), else uniform; Y uniform over
+    the 8 Y words of X's category (index mod 4)."""
+    x = rng.integers(N_SLOT, size=n)
+    a = np.where(rng.random(n) < alpha, x, rng.integers(N_SLOT, size=n))
+    b = np.where(rng.random(n) < beta, x, rng.integers(N_SLOT, size=n))
+    y = N_CATEGORIES * rng.integers(N_SLOT // N_CATEGORIES, size=n) + x % N_CATEGORIES
+    return np.stack([A0 + a, X0 + x, B0 + b, Y0 + y], axis=1)
+
+
+def make_stream(rng, n_windows, schedule):
+    """The word stream for one network: sequences concatenated, enough for n_windows sliding
+    windows of 4. schedule: [(fraction of the windows, alpha, beta), ...] in order."""
+    parts = []
+    for fraction, alpha, beta in schedule:
+        n_seq = int(np.ceil(fraction * n_windows / WINDOW)) + 1
+        parts.append(sample_sequences(rng, n_seq, alpha, beta).ravel())
+    return np.concatenate(parts)[:n_windows + WINDOW - 1]
+
+
+def condition_schedule(experiment, level):
+    """(fraction, alpha, beta) phases for one condition of an experiment."""
+    _, slot, pretrain, _ = EXPERIMENTS[experiment]
+    ab = (level, 0.0) if slot == "alpha" else (0.0, level)
+    if not pretrain:
+        return [(1.0, *ab)]
+    full = (1.0, 0.0) if slot == "alpha" else (0.0, 1.0)
+    return [(0.5, *ab), (0.5, *full)]
+
+
+def make_streams(cfg, experiment):
+    """Word streams for every network: conditions x networks, (K, n_windows + 3)."""
+    n_windows = cfg.steps * cfg.batch
+    streams = []
+    for c, level in enumerate(LEVELS):
+        for n in range(cfg.networks):
+            rng = np.random.default_rng([cfg.seed, c, n])
+            streams.append(make_stream(rng, n_windows, condition_schedule(experiment, level)))
+    return np.stack(streams)
+
+
+# --- model --------------------------------------------------------------------------------------
+
+def init_params(cfg, cell, K, vocab=V, seed_key=99):
+    """Every weight and bias uniform in +-init_bound, one draw per network, (K, ...) arrays.
+    W_emb (H, V): the embedding; then the RNN (W_xh, W_hh, b_h) or LSTM (W_x, W_h, b) on it;
+    then W_hy (V, H), b_y (V,)."""
+    H, a, V = cfg.hidden, cfg.init_bound, vocab
+    shapes = {"W_emb": (H, V), "W_hy": (V, H), "b_y": (V,)}
+    if cell == "rnn":
+        shapes.update(W_xh=(H, H), W_hh=(H, H), b_h=(H,))
+    else:
+        shapes.update(W_x=(4 * H, H), W_h=(4 * H, H), b=(4 * H,))
+    rng = np.random.default_rng([cfg.seed, seed_key])
+    return {k: rng.uniform(-a, a, size=(K, *s)) for k, s in shapes.items()}
+
+
+def one_hot(ids, vocab):
+    return (ids[..., None] == np.arange(vocab)).astype(np.float64)
+
+
+def loss_and_grads(params, cell, ids):
+    """ids (3 + 1, K, B): three input words and the target. The state starts at zero for each
+    window; the loss is the cross-entropy of the 4th word, averaged over the batch."""
+    x = one_hot(ids[:-1], params["W_emb"].shape[-1])  # (3, K, B, V)
+    e = x @ params["W_emb"].mT  # (3, K, B, H) embeddings
+    K, B, H = ids.shape[1], ids.shape[2], params["W_emb"].shape[1]
+    zeros = np.zeros((K, B, H))
+    if cell == "rnn":
+        h, cache = rnn.forward(e, zeros, params, "tanh")
+    else:
+        h, _, cache = lstm.forward(e, zeros, zeros, params)
+    logits, out_cache = readout.forward(h[-1], params)  # (K, B, V)
+    loss, dlogits = losses.softmax_cross_entropy(logits[None], ids[-1:])
+    dh = np.zeros_like(h)
+    dh_last, grads = readout.backward(dlogits[0], out_cache)
+    dh[-1] = dh_last
+    de, core = core_backward(cell, dh, cache)
+    grads.update(core)
+    grads["W_emb"] = outer_sum(de, x, params["W_emb"].shape)  # sum dE x^T   (K, H, V)
+    return loss, grads
+
+
+def core_backward(cell, dh, cache):
+    """(dL/d embeddings (3, K, B, H), the recurrent core's parameter grads)."""
+    if cell == "rnn":
+        de, _, dp = rnn.backward(dh, cache)
+    else:
+        de, _, _, dp = lstm.backward(dh, cache)
+    return de, dp
+
+
+def word_states(params, cell, words):
+    """The representation of each word: the hidden state after presenting the word alone
+    from a zero state, (K, n_words, H); for the RNN tanh(W_xh e_w + b_h)."""
+    e = params["W_emb"][..., words].mT[None]  # (1, K, n, H)
+    K, n, H = e.shape[1], e.shape[2], e.shape[3]
+    zeros = np.zeros((K, n, H))
+    if cell == "rnn":
+        return rnn.forward(e, zeros, params, "tanh")[0][0]
+    return lstm.forward(e, zeros, zeros, params)[0][0]
+
+
+# --- balanced accuracy --------------------------------------------------------------------------
+
+THRESHOLDS = np.linspace(0.0, 1.0, 1001)  # the paper's sweep, 0 to 1 in steps of 0.001
+
+
+def same_category_pairs(n=N_SLOT, n_categories=N_CATEGORIES):
+    """Upper-triangle pairs (i < j) of a slot's words and whether they share a category
+    (word i is in category i mod n_categories)."""
+    i, j = np.triu_indices(n, k=1)
+    return i, j, (i % n_categories) == (j % n_categories)
+
+
+def balanced_accuracy(similarity, n_categories=N_CATEGORIES):
+    """Best balanced accuracy of "same category iff similarity > r" over the thresholds.
+    similarity: (..., n, n) cosine similarities (clipped to [0, 1]) -> (...,).
+    balanced accuracy = (sensitivity + specificity) / 2 = (hits / same + rejections / different) / 2."""
+    i, j, same = same_category_pairs(similarity.shape[-1], n_categories)
+    s = np.clip(similarity[..., i, j], 0.0, 1.0)  # (..., pairs)
+    above = s[..., None] > THRESHOLDS  # (..., pairs, thresholds): judged "same"
+    sensitivity = above[..., same, :].mean(axis=-2)
+    specificity = 1.0 - above[..., ~same, :].mean(axis=-2)
+    return ((sensitivity + specificity) / 2).max(axis=-1)
+
+
+def cosine_similarity(vectors):
+    """(..., n, H) -> (..., n, n) cosines."""
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
+    return unit @ unit.mT
+
+
+def slot_accuracy(params, cell, first_word):
+    """Balanced accuracy of one slot's 32 word representations, per network, (K,)."""
+    return balanced_accuracy(cosine_similarity(word_states(params, cell, np.arange(first_word, first_word + N_SLOT))))
+
+
+# --- training -----------------------------------------------------------------------------------
+
+def run_experiment(cfg, experiment, verbose=True, callback=None):
+    """Train the 3 conditions x cfg.networks networks of an experiment as one population.
+    callback(step, params, cell), if given, is called at every evaluation (the GIF script
+    takes its snapshots there). Returns per-condition curves of balanced accuracy (mean and
+    sd over networks); network k belongs to condition k // cfg.networks."""
+    cfg = resolve(cfg)
+    cell, slot, pretrain, default_lr = EXPERIMENTS[experiment]
+    lr = default_lr if cfg.lr is None else cfg.lr
+    K = len(LEVELS) * cfg.networks
+    streams = make_streams(cfg, experiment)  # (K, n)
+    params = init_params(cfg, cell, K)
+    cue = A0 if slot == "alpha" else B0  # the redundant slot whose words we also score
+    steps, acc_x, acc_cue = [], [], []
+    start = time.perf_counter()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for step in range(cfg.steps + 1):
+            if step % cfg.eval_every == 0 or step == cfg.steps:
+                steps.append(step)
+                acc_x.append(slot_accuracy(params, cell, X0))
+                acc_cue.append(slot_accuracy(params, cell, cue))
+                if callback is not None:
+                    callback(step, params, cell)
+                if verbose and step % (cfg.eval_every * 10) == 0:
+                    print_progress(experiment, step, cfg, acc_x[-1], acc_cue[-1], slot, start)
+            if step == cfg.steps:
+                break
+            sgd_step(params, cell, streams, step, cfg.batch, lr)
+    acc_x, acc_cue = np.array(acc_x), np.array(acc_cue)  # (evaluations, K)
+    return summarize(experiment, cfg, steps, acc_x, acc_cue, slot, lr, time.perf_counter() - start)
+
+
+def sgd_step(params, cell, streams, step, batch, lr):
+    """One step of plain SGD on the next `batch` consecutive windows of every network's
+    stream (one ordered pass). Returns the per-network loss."""
+    first = step * batch
+    windows = streams[:, first:first + batch + WINDOW - 1]
+    ids = np.stack([windows[:, t:t + batch] for t in range(WINDOW)])  # (4, K, B)
+    loss, grads = loss_and_grads(params, cell, ids)
+    check_finite(loss, step + 1, "lower --lr")
+    for k, g in grads.items():
+        params[k] -= lr * g  # w <- w - lr dL/dw
+    return loss
+
+
+def summarize(experiment, cfg, steps, acc_x, acc_cue, slot, lr, seconds):
+    n = cfg.networks
+    conditions = []
+    for c, level in enumerate(LEVELS):
+        x, cue = acc_x[:, c * n:(c + 1) * n], acc_cue[:, c * n:(c + 1) * n]
+        conditions.append({"level": level, "x_mean": x.mean(1).tolist(), "x_sd": x.std(1).tolist(),
+                           "cue_mean": cue.mean(1).tolist(), "cue_sd": cue.std(1).tolist(),
+                           "x_final": [float(x[-1].mean()), float(x[-1].std())],
+                           "cue_final": [float(cue[-1].mean()), float(cue[-1].std())],
+                           "x_peak": float(x.mean(1).max())})
+    return {"experiment": experiment, "cell": EXPERIMENTS[experiment][0], "slot": slot,
+            "cue_words": "A" if slot == "alpha" else "B", "pretrain": EXPERIMENTS[experiment][2],
+            "lr": lr, "networks": n, "steps": steps, "conditions": conditions, "seconds": seconds,
+            "paper": PAPER[experiment]}
+
+
+def print_progress(experiment, step, cfg, x, cue, slot, start):
+    n = cfg.networks
+    parts = [f"{slot}={lvl:g}: X {x[c * n:(c + 1) * n].mean():.2f} {'A' if slot == 'alpha' else 'B'} "
+             f"{cue[c * n:(c + 1) * n].mean():.2f}" for c, lvl in enumerate(LEVELS)]
+    print(f"  {experiment} step {step:5d}  " + "   ".join(parts) + f"   {time.perf_counter() - start:5.1f} s", flush=True)
+
+
+def print_result(r):
+    w = r["cue_words"]
+    what = ("pre-trained with " if r["pretrain"] else "") + ("alpha" if r["slot"] == "alpha" else "beta")
+    print(f"\n{r['experiment']} ({r['cell']}, lr {r['lr']}, {r['networks']} networks per condition, "
+          f"{r['steps'][-1]} steps): balanced accuracy, mean +- sd")
+    print(f"  {what:<24}{'X final':>14}{'X peak':>9}{w + ' final':>14}")
+    for c in r["conditions"]:
+        print(f"  {c['level']:<24g}{c['x_final'][0]:>8.3f} +-{c['x_final'][1]:.3f}{c['x_peak']:>9.3f}"
+              f"{c['cue_final'][0]:>8.3f} +-{c['cue_final'][1]:.3f}")
+    print(f"  paper: {r['paper']}")
+    print(f"  ({r['seconds']:.1f} s)")
+
+
+# --- the child-directed-speech analogue (an analogue, not the paper's corpus) ----------------
+
+# A generated stand-in for AO-CHILDES, which we cannot ship: 32 probe nouns in 4 categories
+# (probe i is in category i mod 4), each seen with redundant cues to its category: an
+# adjective before it, the verb after it, and sometimes a relative clause. A cue is the
+# category's own word with probability cue_rate (--cue-rate), else a generic word.
+CDS_CATEGORIES, CDS_PROBES, CDS_OWN_WORDS, CDS_GENERIC = 4, 32, 3, 3
+P_ADJECTIVE, P_CLAUSE = 1.0, 0.3
+
+
+def cds_vocabulary():
+    """Word ids: probes 0-31, then per category 3 adjectives and 3 verbs, generic adjectives
+    and verbs, "the", "that"."""
+    ids, next_id = {}, CDS_PROBES
+    for kind in ("adjective", "verb"):
+        ids[kind] = np.arange(next_id, next_id + CDS_CATEGORIES * CDS_OWN_WORDS).reshape(CDS_CATEGORIES, -1)
+        next_id += CDS_CATEGORIES * CDS_OWN_WORDS
+        ids["generic_" + kind] = np.arange(next_id, next_id + CDS_GENERIC)
+        next_id += CDS_GENERIC
+    ids["the"], ids["that"] = next_id, next_id + 1
+    return ids, next_id + 2
+
+
+def cds_sentence(rng, words, cue_rate):
+    """the [adjective] PROBE [that VERB the PROBE2] VERB, cues tied to PROBE's category."""
+    probe = int(rng.integers(CDS_PROBES))
+    category = probe % CDS_CATEGORIES
+
+    def cue(kind):
+        own = rng.random() < cue_rate
+        return int(rng.choice(words[kind][category] if own else words["generic_" + kind]))
+
+    out = [words["the"]]
+    if rng.random() < P_ADJECTIVE:
+        out.append(cue("adjective"))
+    out.append(probe)
+    if rng.random() < P_CLAUSE:
+        out += [words["that"], cue("verb"), words["the"], int(rng.integers(CDS_PROBES))]
+    out.append(cue("verb"))
+    return out
+
+
+def cds_stream(rng, n_tokens, cue_rate):
+    words, _ = cds_vocabulary()
+    stream = []
+    while len(stream) < n_tokens:
+        stream += cds_sentence(rng, words, cue_rate)
+    return np.array(stream[:n_tokens])
+
+
+def probe_accuracy(params, cell):
+    """Balanced accuracy of the probes' (a) learned lexical representations, the embedding
+    columns, and (b) hidden states after the probe alone; each (K,)."""
+    probes = np.arange(CDS_PROBES)
+    emb = params["W_emb"][..., probes].mT  # (K, 32, H)
+    return (balanced_accuracy(cosine_similarity(emb)),
+            balanced_accuracy(cosine_similarity(word_states(params, cell, probes))))
+
+
+def run_cds(cfg, verbose=True):
+    """The re-initialization test (the paper's experiment 3b), on the analogue corpus:
+    train cfg.networks networks for half the steps; then each continues twice: as it is
+    (baseline) and with every parameter re-initialized except the probes' embedding columns
+    (atomicity bias). Both branches read the same text; probe balanced accuracy is tracked."""
+    cfg = resolve(cfg)
+    n, half = cfg.networks, cfg.steps // 2
+    _, vocab = cds_vocabulary()
+    streams = np.stack([cds_stream(np.random.default_rng([cfg.seed, 7, k]), cfg.steps * cfg.batch + WINDOW,
+                                   cfg.cue_rate) for k in range(n)])
+    params = init_params(cfg, "rnn", n, vocab)
+    start = time.perf_counter()
+    curve = {"steps": [], "embedding": [], "state": []}
+
+    def evaluate(step, p):
+        emb, state = probe_accuracy(p, "rnn")
+        curve["steps"].append(step)
+        curve["embedding"].append(emb)
+        curve["state"].append(state)
+
+    for step in range(half):
+        if step % cfg.eval_every == 0:
+            evaluate(step, params)
+        sgd_step(params, "rnn", streams, step, cfg.batch, 0.4 if cfg.lr is None else cfg.lr)
+    # branch: networks 0..n-1 continue, n..2n-1 are re-initialized but for the probe embeddings
+    fresh = init_params(cfg, "rnn", n, vocab, seed_key=123)
+    fresh["W_emb"][..., :CDS_PROBES] = params["W_emb"][..., :CDS_PROBES]
+    params = {k: np.concatenate([params[k], fresh[k]]) for k in params}
+    streams = np.concatenate([streams, streams])
+    for step in range(half, cfg.steps + 1):
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            evaluate(step, params)
+        if step == cfg.steps:
+            break
+        loss = sgd_step(params, "rnn", streams, step, cfg.batch, 0.4 if cfg.lr is None else cfg.lr)
+        if verbose and step % (cfg.eval_every * 10) == 0:
+            print(f"  cds step {step:5d}  probe accuracy (embedding) baseline {np.mean(curve['embedding'][-1][:n]):.3f}"
+                  f"  re-initialized {np.mean(curve['embedding'][-1][n:]):.3f}   {time.perf_counter() - start:5.1f} s",
+                  flush=True)
+    return summarize_cds(cfg, curve, loss, start)
+
+
+def summarize_cds(cfg, curve, last_loss, start):
+    n, half = cfg.networks, cfg.steps // 2
+    split = curve["steps"].index(half)
+    out = {"experiment": "cds", "cell": "rnn", "analogue": True, "networks": n, "steps": curve["steps"],
+           "cue_rate": cfg.cue_rate,
+           "reinit_step": half, "seconds": time.perf_counter() - start,
+           "paper": "experiment 3b on AO-CHILDES: re-initialized networks dip, then recover; final balanced "
+                    "accuracy 65.71 +- 0.17 (re-initialized) vs 66.29 +- 0.17 (baseline), in %"}
+    for rep in ("embedding", "state"):
+        before = np.array([a for a in curve[rep][:split]])  # (evaluations, n)
+        after = np.array([a for a in curve[rep][split:]])  # (evaluations, 2n)
+        out[rep] = {
+            "pretraining_mean": before.mean(1).tolist(),
+            "baseline_mean": after[:, :n].mean(1).tolist(), "baseline_sd": after[:, :n].std(1).tolist(),
+            "reinit_mean": after[:, n:].mean(1).tolist(), "reinit_sd": after[:, n:].std(1).tolist(),
+            "baseline_final": [float(after[-1, :n].mean()), float(after[-1, :n].std())],
+            "reinit_final": [float(after[-1, n:].mean()), float(after[-1, n:].std())],
+            "reinit_lowest": float(after[:, n:].mean(1).min())}
+    out["final_loss"] = {"baseline": float(np.mean(last_loss[:n])), "reinit": float(np.mean(last_loss[n:]))}
+    return out
+
+
+def print_cds(r):
+    print(f"\ncds (an analogue of the paper's experiment 3b: generated child-directed-style text, cues of the "
+          f"probe's category with probability {r['cue_rate']}; {r['networks']} networks, re-initialized at step "
+          f"{r['reinit_step']} of {r['steps'][-1]})")
+    print(f"  {'probe representation':<26}{'baseline final':>18}{'re-initialized final':>24}{'lowest after re-init':>22}")
+    for rep, name in (("embedding", "embedding column"), ("state", "hidden state")):
+        x = r[rep]
+        print(f"  {name:<26}{x['baseline_final'][0]:>10.3f} +-{x['baseline_final'][1]:.3f}"
+              f"{x['reinit_final'][0]:>16.3f} +-{x['reinit_final'][1]:.3f}{x['reinit_lowest']:>22.3f}")
+    print(f"  last training loss: baseline {r['final_loss']['baseline']:.3f}, re-initialized {r['final_loss']['reinit']:.3f}")
+    print(f"  paper: {r['paper']}")
+    print(f"  ({r['seconds']:.1f} s)")
+
+
+def main(argv=None):
+    parser = config_parser(Config, __doc__)
+    cfg = config_from_args(Config, parser.parse_args(argv))
+    problems = validate(cfg)
+    if problems:
+        parser.error("; ".join(problems))
+    start = time.perf_counter()
+    names = [*EXPERIMENTS, "cds"] if cfg.experiment == "all" else [cfg.experiment]
+    results = {"problem": SLUG, "config": dataclasses.asdict(resolve(cfg)), "experiments": {}, "versions": versions()}
+    try:
+        for name in names:
+            if name == "cds":
+                r = run_cds(cfg)
+                print_cds(r)
+            else:
+                r = run_experiment(cfg, name)
+                print_result(r)
+            results["experiments"][name] = r
+    except TrainingDiverged as err:
+        fail(str(err))
+    results["wallclock_s"] = time.perf_counter() - start
+    if cfg.save_results:
+        save_json(cfg.save_results, results)
+        print(f"  results written to {cfg.save_results}")
+    return results
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

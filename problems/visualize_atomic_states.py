@@ -1,0 +1,299 @@
+"""Static figures for redundancy and atomic word representations (atomic_states.py).
+
+Draws, from one results file of `python problems/atomic_states.py --experiment all
+--save-results PATH`, into viz/atomic_states/:
+
+    <experiment>.png   balanced accuracy of the X words' representations (left) and of the
+                       cue words' (right: B words, or A words in the alpha experiments)
+                       against the training step; one line per condition (the paper's
+                       colours: red beta = 0, blue 0.5, black 1), mean over the networks
+                       with a +-1 sd band; chance (0.5) dashed; for the pre-training
+                       experiments a dotted vertical line where pre-training ends (half-way);
+                       the paper's reported numbers and ours in a caption under the panels.
+                           exp1.png        the paper's Figure 3 (B redundancy)
+                           exp2.png        Figure 4 (pre-training with beta, then beta = 1)
+                           exp1_alpha.png  Figure 6 (A redundancy; the paper draws A left, X right)
+                           exp2_alpha.png  Figure 7 (pre-training with alpha, then alpha = 1)
+                           lstm_exp1.png, lstm_exp2.png   the LSTM replication of the
+                                           paper's footnote 2 (Figures 3 and 4 with an LSTM)
+    summary.png        final balanced accuracy of X and cue words per condition for every
+                       experiment, grouped bars with +-1 sd error bars; diamonds: the numbers
+                       the paper states in its text, where it states one
+
+The results come from --results PATH, by default results.json in --out-dir (so
+viz/atomic_states/results.json). If that file is missing, this script first runs every
+experiment (atomic_states.py --experiment all) and writes it there: about 15 minutes on a
+2-core machine (--quick: the seconds-long smoke version; for tests, with a scratch
+--out-dir). The child-directed-speech analogue ("cds") gets its own figure, cds.png.
+
+    python problems/visualize_atomic_states.py                      # from viz/atomic_states/results.json
+    python problems/visualize_atomic_states.py --results /tmp/atomic.json --out-dir /tmp/figs
+    python problems/visualize_atomic_states.py --quick --out-dir /tmp/figs   # a seconds-long smoke run
+"""
+
+import argparse
+import json
+import pathlib
+import sys
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent  # Python puts this folder on the path for a script
+
+import atomic_states as atom  # noqa: E402  (first: it sets the BLAS thread count before numpy loads)
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from _figures import save  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+ROOT = HERE.parent
+DEFAULT_OUT_DIR = ROOT / "viz" / atom.SLUG
+LEVEL_COLOURS = {0.0: "#d62728", 0.5: "#1f77b4", 1.0: "black"}  # the paper's: red, blue, black
+LEVEL_NAMES = {0.0: "no redundancy", 0.5: "partial redundancy", 1.0: "full redundancy"}
+CHANCE, YLIM = 0.5, (0.4, 1.02)
+GREEK = {"alpha": "\u03b1", "beta": "\u03b2"}
+
+PAPER_FIGURE = {"exp1": "the paper's Figure 3", "exp2": "the paper's Figure 4",
+                "exp1_alpha": "the paper's Figure 6", "exp2_alpha": "the paper's Figure 7",
+                "lstm_exp1": "Figure 3 with an LSTM (the paper's footnote 2)",
+                "lstm_exp2": "Figure 4 with an LSTM (the paper's footnote 2)"}
+
+# Final balanced accuracies the paper states in its text, (experiment, level) -> (X, cue);
+# None where it gives no number. Marked as diamonds on summary.png.
+PAPER_FINAL = {("exp1", 0.0): (1.0, 0.5), ("exp1", 1.0): (0.8, 0.96),
+               ("exp2", 0.0): (0.88, None), ("exp2", 0.5): (0.84, None), ("exp2", 1.0): (0.78, None),
+               ("exp1_alpha", 0.0): (1.0, 0.5), ("exp1_alpha", 0.5): (1.0, 0.5)}
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+def load_or_run(path, quick):
+    """The results of all experiments: from path if it exists, else run them (which writes it)."""
+    if not path.exists():
+        print(f"{path} not found: running all the experiments (--experiment all) to make it "
+              f"({'--quick: seconds' if quick else 'about 15 minutes on a 2-core machine'})")
+        atom.main(["--experiment", "all", "--save-results", str(path)] + (["--quick"] if quick else []))
+    results = json.loads(path.read_text())
+    if results.get("problem") != atom.SLUG or not isinstance(results.get("experiments"), dict):
+        raise SystemExit(f"error: {path} is not an {atom.SLUG} results file (write one with: "
+                         "python problems/atomic_states.py --experiment all --save-results PATH)")
+    return results
+
+
+def is_curve_result(name, r):
+    """True for an A X B Y experiment with balanced-accuracy curves per condition (the six of
+    atom.EXPERIMENTS); False for anything else, such as the child-directed-speech analogue."""
+    keys = ("level", "x_mean", "x_sd", "cue_mean", "cue_sd", "x_final", "cue_final")
+    return (name in atom.EXPERIMENTS and isinstance(r, dict) and "steps" in r and "cue_words" in r
+            and len(r.get("conditions", [])) > 0 and all(all(k in c for k in keys) for c in r["conditions"]))
+
+
+def slot_symbol(r):
+    return GREEK["alpha" if r["cue_words"] == "A" else "beta"]
+
+
+def condition_label(r, level):
+    s = slot_symbol(r)
+    if r["pretrain"]:
+        return f"pre-trained with {s} = {level:g}, then {s} = 1"
+    return f"{s} = {level:g} ({LEVEL_NAMES.get(level, '')})"
+
+
+def pretrain_end(r):
+    """The step where pre-training ends: half of all steps (atom.condition_schedule)."""
+    return r["steps"][-1] / 2
+
+
+def describe(r):
+    """Two lines: what the experiment varies, and what the level means."""
+    s, w = slot_symbol(r), r["cue_words"]
+    where = "before" if w == "A" else "after"
+    varies = (f"pre-training to step {pretrain_end(r):g} with {s} = 0, 0.5 or 1, then {s} = 1 for all"
+              if r["pretrain"] else f"{s} = 0, 0.5 or 1 throughout")
+    return (f"{varies}\n{s}: the probability that the {w} word ({where} X) is X's partner (same index, so "
+            f"same category), else a random {w} word")
+
+
+def run_label(r):
+    return (f"{r['cell'].upper()}, lr {r['lr']:g}, {r['networks']} networks per condition, "
+            f"{r['steps'][-1]} steps")
+
+
+# --- one experiment ---------------------------------------------------------------------------
+
+def plot_curves(ax, r, which):
+    """One panel: which is "x" or "cue"; mean over the networks with a +-1 sd band per condition."""
+    steps = np.array(r["steps"])
+    for c in r["conditions"]:
+        mean, sd = np.array(c[f"{which}_mean"]), np.array(c[f"{which}_sd"])
+        colour = LEVEL_COLOURS.get(c["level"], "0.5")
+        ax.fill_between(steps, mean - sd, mean + sd, color=colour, alpha=0.12 if colour == "black" else 0.18, lw=0)
+        ax.plot(steps, mean, color=colour, lw=2, marker="o", ms=2.5, label=condition_label(r, c["level"]))
+    ax.axhline(CHANCE, color="0.45", ls="--", lw=1, label="chance (0.5)")
+    if r["pretrain"]:
+        ax.axvline(pretrain_end(r), color="0.25", ls=":", lw=1.8,
+                   label=f"end of pre-training (step {pretrain_end(r):g})")
+    ax.set(xlim=(0, steps[-1]), ylim=YLIM, xlabel="training step")
+    ax.grid(alpha=0.3)
+
+
+def final_line(r):
+    w = r["cue_words"]
+    parts = [f"{slot_symbol(r)} = {c['level']:g}: X {c['x_final'][0]:.2f} \u00b1 {c['x_final'][1]:.2f}, "
+             f"{w} {c['cue_final'][0]:.2f} \u00b1 {c['cue_final'][1]:.2f}" for c in r["conditions"]]
+    return "ours at the end (mean \u00b1 sd):  " + ";   ".join(parts)
+
+
+def plot_experiment(name, r):
+    fig, (x_ax, cue_ax) = plt.subplots(1, 2, figsize=(13, 5.9), sharey=True)
+    plot_curves(x_ax, r, "x")
+    plot_curves(cue_ax, r, "cue")
+    x_ax.set_ylabel("balanced accuracy (best threshold)")
+    x_ax.set_title("X words: do their representations sort into the 4 categories?", fontsize=10.5)
+    cue_ax.set_title(f"{r['cue_words']} words (the redundant cue)", fontsize=10.5)
+    handles, labels = x_ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9, frameon=False,
+               bbox_to_anchor=(0.5, 0.085))
+    paper = r["paper"] if r["paper"].startswith("the paper") else f"the paper: {r['paper']}"
+    fig.text(0.5, 0.045, paper, ha="center", fontsize=9, wrap=True)
+    fig.text(0.5, 0.012, final_line(r), ha="center", fontsize=9, color="0.2")
+    fig.suptitle(f"{name} ({PAPER_FIGURE.get(name, name)}; {run_label(r)})\n{describe(r)}\n"
+                 "balanced accuracy of \"same category iff cosine similarity > r\", best r; lines: mean over "
+                 "the networks, bands: \u00b11 sd", fontsize=10.5)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    return fig
+
+
+# --- overview ---------------------------------------------------------------------------------
+
+def plot_summary(results, names):
+    """Final X and cue accuracy per condition, one group of 3 bars per experiment."""
+    experiments = results["experiments"]
+    fig, axes = plt.subplots(2, 1, figsize=(13, 7.8), sharex=True)
+    width = 0.26
+    x = np.arange(len(names))
+    for ax, which in zip(axes, ("x", "cue")):
+        for i, level in enumerate(atom.LEVELS):
+            means, sds = [], []
+            for name in names:
+                c = next((c for c in experiments[name]["conditions"] if c["level"] == level), None)
+                means.append(c[f"{which}_final"][0] if c else np.nan)
+                sds.append(c[f"{which}_final"][1] if c else 0.0)
+            offset = (i - 1) * width
+            colour = LEVEL_COLOURS[level]
+            ax.bar(x + offset, np.array(means) - YLIM[0], width, bottom=YLIM[0], color=colour,
+                   alpha=0.85, yerr=sds, ecolor="0.55", capsize=3, error_kw={"lw": 1.2})
+            for j, (m, sd) in enumerate(zip(means, sds)):
+                if np.isfinite(m):  # the value, above its error bar
+                    ax.text(x[j] + offset, m + sd + 0.008, f"{m:.2f}", ha="center", va="bottom", fontsize=7.5)
+            for j, name in enumerate(names):
+                paper = PAPER_FINAL.get((name, level))
+                value = None if paper is None else paper[0 if which == "x" else 1]
+                if value is not None:
+                    ax.plot(x[j] + offset, value, marker="D", ms=6, color="#ffbf00", mec="black", mew=0.8, zorder=5)
+        ax.axhline(CHANCE, color="0.45", ls="--", lw=1)
+        ax.set(ylim=(YLIM[0], 1.1), ylabel="balanced accuracy at the end")
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_title("X words", fontsize=10.5)
+    axes[1].set_title("cue words: B words (beta experiments), A words (alpha experiments)", fontsize=10.5)
+    labels = []
+    for name in names:
+        r = experiments[name]
+        labels.append(f"{name}\n{r['cell'].upper()}, {r['cue_words']} cue" + (", pre-trained" if r["pretrain"] else ""))
+    axes[1].set_xticks(x, labels, fontsize=9)
+    handles = [Patch(color=LEVEL_COLOURS[lv], alpha=0.85, label=f"{lv:g} ({LEVEL_NAMES[lv]})") for lv in atom.LEVELS]
+    handles += [Line2D([], [], color="0.55", lw=1.2, label="\u00b11 sd over the networks"),
+                Line2D([], [], ls="none", marker="D", ms=6, color="#ffbf00", mec="black",
+                       label="the paper's number (stated in its text)"),
+                Line2D([], [], color="0.45", ls="--", lw=1, label="chance (0.5)")]
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=9, frameon=False,
+               title="\u03b2 (B cue) or \u03b1 (A cue); in the pre-training experiments its value during "
+                     "pre-training, 1 after", title_fontsize=9)
+    networks = sorted({experiments[n]["networks"] for n in names})
+    steps = sorted({experiments[n]["steps"][-1] for n in names})
+    fig.suptitle("Redundant cues and atomic word representations: final balanced accuracy per condition "
+                 f"({'/'.join(map(str, networks))} networks per condition, {'/'.join(map(str, steps))} steps)\n"
+                 "look for: X near 1 and the cue near chance at \u03b2 (\u03b1) = 0; both in between at 1 "
+                 "(the category split between X and its cue)", fontsize=10.5)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    return fig
+
+
+# --- output -----------------------------------------------------------------------------------
+
+def plot_cds(r):
+    """The analogue of experiment 3b: probe balanced accuracy before the split, then for the
+    networks that continue (baseline) and for the re-initialized ones (atomicity bias)."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.3), sharey=True)
+    steps = np.array(r["steps"])
+    split = r["reinit_step"]
+    before, after = steps[steps < split], steps[steps >= split]
+    for ax, rep, title in zip(axes, ("embedding", "state"), ("probe embedding columns (kept at the split)",
+                                                             "probe hidden states")):
+        x = r[rep]
+        ax.plot(before, x["pretraining_mean"], color="grey", lw=2, label="training before the split")
+        for key, colour, label in (("baseline", "#1f77b4", "baseline: training continues"),
+                                   ("reinit", "#d62728", "re-initialized but for the probe embeddings")):
+            mean, sd = np.array(x[key + "_mean"]), np.array(x[key + "_sd"])
+            ax.plot(after, mean, color=colour, lw=2, label=label)
+            ax.fill_between(after, mean - sd, mean + sd, color=colour, alpha=0.15, lw=0)
+        ax.axvline(split, color="black", ls=":", lw=1)
+        ax.axhline(0.5, color="grey", ls="--", lw=1)
+        ax.set(title=title, xlabel="training step", ylim=(0.45, 1.02))
+    axes[0].set_ylabel("balanced accuracy of the 32 probes")
+    axes[0].legend(fontsize=8, loc="lower right")
+    fig.suptitle(f"Analogue of the re-initialization test (generated child-directed-style text, cue rate "
+                 f"{r['cue_rate']}; {r['networks']} networks; mean +- sd)")
+    fig.tight_layout()
+    return fig
+
+
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results", type=pathlib.Path,
+                        help="results JSON written by `python problems/atomic_states.py --experiment all "
+                             "--save-results PATH` (default: results.json in --out-dir; if missing, all "
+                             "experiments are run first and written there, about 15 minutes)")
+    parser.add_argument("--out-dir", type=pathlib.Path, default=DEFAULT_OUT_DIR,
+                        help="folder for the PNGs (and the results file it makes), created if missing "
+                             "(default: viz/atomic_states in the repository, whatever the working directory)")
+    parser.add_argument("--quick", action="store_true",
+                        help="when this script has to run the experiments itself, run the seconds-long "
+                             "--quick version (for tests; use with a scratch --out-dir)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    start = time.perf_counter()
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    results = load_or_run(args.results or args.out_dir / "results.json", args.quick)
+    names = []
+    written = []
+    for name, r in results["experiments"].items():
+        if is_curve_result(name, r):
+            names.append(name)
+        elif name == "cds":
+            written.append(save(plot_cds(r), args.out_dir / "cds.png"))
+        else:
+            print(f"skipping {name}: not a result this script knows how to draw")
+    if not names and not written:
+        raise SystemExit("error: the results hold no experiment to draw")
+    written += [save(plot_experiment(name, results["experiments"][name]), args.out_dir / f"{name}.png")
+                for name in names]
+    if names:
+        written.append(save(plot_summary(results, names), args.out_dir / "summary.png"))
+    for path in written:
+        print(f"wrote {path}")
+    print(f"done in {time.perf_counter() - start:.1f} s")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
