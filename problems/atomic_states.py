@@ -107,10 +107,13 @@ def sample_sequences(rng, n, alpha, beta):
 
 def make_stream(rng, n_windows, schedule):
     """The word stream for one network: sequences concatenated, enough for n_windows sliding
-    windows of 4. schedule: [(fraction of the windows, alpha, beta), ...] in order."""
+    windows of 4. schedule: [(fraction of the windows, alpha, beta), ...] in order; a phase
+    of fraction f covers f * n_windows words, so with 64 windows per step a phase of half the
+    windows ends exactly at half the steps (the last phase gets one more sequence, for the
+    words the final windows reach past its end)."""
     parts = []
-    for fraction, alpha, beta in schedule:
-        n_seq = int(np.ceil(fraction * n_windows / WINDOW)) + 1
+    for p, (fraction, alpha, beta) in enumerate(schedule):
+        n_seq = int(np.ceil(fraction * n_windows / WINDOW)) + (p == len(schedule) - 1)
         parts.append(sample_sequences(rng, n_seq, alpha, beta).ravel())
     return np.concatenate(parts)[:n_windows + WINDOW - 1]
 
@@ -291,6 +294,7 @@ def summarize(experiment, cfg, steps, acc_x, acc_cue, slot, lr, seconds):
                            "x_peak": float(x.mean(1).max())})
     return {"experiment": experiment, "cell": EXPERIMENTS[experiment][0], "slot": slot,
             "cue_words": "A" if slot == "alpha" else "B", "pretrain": EXPERIMENTS[experiment][2],
+            "pretrain_steps": cfg.steps // 2 if EXPERIMENTS[experiment][2] else 0,
             "lr": lr, "networks": n, "steps": steps, "conditions": conditions, "seconds": seconds,
             "paper": PAPER[experiment]}
 

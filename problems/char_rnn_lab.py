@@ -51,7 +51,8 @@ class Config:
     eval_every: int = option(1000, "steps between held-out evaluations")
     temperature: float = option(0.7, "sampling temperature for generated text")
     study: str = option(None, "run one study (or all) instead of the baseline", str, choices=STUDY_NAMES + ["all"])
-    results_dir: str = option(None, "studies: folder for study_<name>.json (default viz/char_rnn_lab)", str)
+    results_dir: str = option(None, "studies: folder for the study_<name>.json files", str,
+                              default_text="viz/char_rnn_lab in the repository")
     quick: bool = option(False, "a seconds-long smoke run (few steps, small corpus)")
     save_results: str = option(None, "write the results as JSON to this path", str)
 

@@ -215,11 +215,11 @@ class Animation:
         when = ("at initialization, before any training" if snap["step"] == 0
                 else f"after {snap['step']} of {r['steps'][-1]} steps")
         if r["pretrain"]:
-            half = r["steps"][-1] / 2
+            half = r.get("pretrain_steps", r["steps"][-1] // 2)
             phase = ("pre-training" if snap["step"] < half else "end of pre-training" if snap["step"] == half
                      else f"{self.symbol} = 1 for all")
             when += f" ({phase})"
-        look = LOOK_FOR.get(r["experiment"], "").format(pre=f"{r['steps'][-1] / 2:g}")
+        look = LOOK_FOR.get(r["experiment"], "").format(pre=f"{r.get('pretrain_steps', r['steps'][-1] // 2):g}")
         self.title.set_text(f"{r['experiment']} ({r['cell'].upper()}): similarity of word representations, "
                             f"{when}")
         self.look.set_text(look)

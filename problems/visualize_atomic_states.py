@@ -105,8 +105,8 @@ def condition_label(r, level):
 
 
 def pretrain_end(r):
-    """The step where pre-training ends: half of all steps (atom.condition_schedule)."""
-    return r["steps"][-1] / 2
+    """The step where pre-training ends (stored with the results; older files: half the steps)."""
+    return r.get("pretrain_steps", r["steps"][-1] // 2)
 
 
 def describe(r):

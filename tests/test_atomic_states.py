@@ -47,6 +47,18 @@ def test_corpus_statistics(alpha, beta):
     assert seq.min() >= 0 and seq.max() < atom.V
 
 
+def test_pretraining_ends_exactly_at_half_the_steps():
+    """exp2 with beta = 0 pre-training: every sequence from word steps/2 * batch on has B = X,
+    and before it B matches X only by chance."""
+    batch, steps = 64, 200
+    stream = atom.make_stream(np.random.default_rng(4), steps * batch, atom.condition_schedule("exp2", 0.0))
+    assert len(stream) == steps * batch + atom.WINDOW - 1
+    seq = stream[:(len(stream) // 4) * 4].reshape(-1, 4)
+    boundary = steps // 2 * batch // 4  # the first sequence of the beta = 1 phase
+    same = (seq[:, 2] - atom.B0) == (seq[:, 1] - atom.X0)
+    assert same[boundary:].all() and same[:boundary].mean() < 0.1
+
+
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
 def test_model_gradients_including_the_embedding(cell):
     cfg = atom.Config(hidden=5, init_bound=0.5)
