@@ -17,7 +17,7 @@ import numpy as np
 import _char_grammar as grammar
 import char_rnn_lab as lab
 from rnn_numpy import init, losses, readout, rnn
-from rnn_numpy.experiment import TrainingDiverged, save_json, versions
+from rnn_numpy.experiment import TrainingDiverged, versions, write_results
 
 PROBE_BINS = [(1, 3), (4, 7), (8, 12), (13, 18), (19, 25)]  # the source's distance bins
 
@@ -437,8 +437,7 @@ def run(cfg):
             path = cfg.save_results
         else:
             path = results_path(cfg, name)
-        save_json(path, result)
-        print(f"  results written to {path}")
+        write_results(path, result)
         everything[name] = {"seconds": result["seconds"], "path": str(path)}
     return {"problem": lab.SLUG, "studies": everything}
 

@@ -24,8 +24,8 @@ import numpy as np  # noqa: E402
 
 from rnn_numpy import losses, lstm, readout, rnn  # noqa: E402
 from rnn_numpy._shapes import outer_sum  # noqa: E402
-from rnn_numpy.experiment import (TrainingDiverged, check_finite, config_from_args,  # noqa: E402
-                                  config_parser, fail, option, save_json, versions)
+from rnn_numpy.experiment import (TrainingDiverged, check_finite, fail, option,  # noqa: E402
+                                  parse_config, versions, write_results)
 
 SLUG = "atomic_states"
 N_SLOT = 32  # words per slot: A 0-31, X 32-63, B 64-95, Y 96-127
@@ -54,6 +54,11 @@ PAPER = {
     "lstm_exp1": "the paper's footnote: an LSTM gives similar results in all conditions",
     "lstm_exp2": "the paper's footnote: an LSTM gives similar results in all conditions",
 }
+# The final (X, cue) balanced accuracies the paper states in its text, where it states one
+# (None: not stated), by (experiment, condition); the summary figure marks them.
+PAPER_FINAL = {("exp1", 0.0): (1.0, 0.5), ("exp1", 1.0): (0.8, 0.96),
+               ("exp2", 0.0): (0.88, None), ("exp2", 0.5): (0.84, None), ("exp2", 1.0): (0.78, None),
+               ("exp1_alpha", 0.0): (1.0, 0.5), ("exp1_alpha", 0.5): (1.0, 0.5)}
 
 
 @dataclass
@@ -457,11 +462,7 @@ def print_cds(r):
 
 
 def main(argv=None):
-    parser = config_parser(Config, __doc__)
-    cfg = config_from_args(Config, parser.parse_args(argv))
-    problems = validate(cfg)
-    if problems:
-        parser.error("; ".join(problems))
+    cfg = parse_config(Config, __doc__, argv, validate)
     start = time.perf_counter()
     names = [*EXPERIMENTS, "cds"] if cfg.experiment == "all" else [cfg.experiment]
     results = {"problem": SLUG, "config": dataclasses.asdict(resolve(cfg)), "experiments": {}, "versions": versions()}
@@ -477,9 +478,7 @@ def main(argv=None):
     except TrainingDiverged as err:
         fail(str(err))
     results["wallclock_s"] = time.perf_counter() - start
-    if cfg.save_results:
-        save_json(cfg.save_results, results)
-        print(f"  results written to {cfg.save_results}")
+    write_results(cfg.save_results, results)
     return results
 
 

@@ -23,8 +23,8 @@ import numpy as np  # noqa: E402
 
 import _char_grammar as grammar  # noqa: E402
 from rnn_numpy import init, losses, models, optim, readout, rnn  # noqa: E402
-from rnn_numpy.experiment import (TrainingDiverged, check_finite, config_from_args,  # noqa: E402
-                                  config_parser, fail, option, save_json, versions)
+from rnn_numpy.experiment import (TrainingDiverged, check_finite, fail, option,  # noqa: E402
+                                  parse_config, versions, write_results)
 
 SLUG = "char_rnn_lab"
 V = len(grammar.ALPHABET)  # 27 characters: space and a-z
@@ -312,11 +312,7 @@ def print_baseline(results):
 
 
 def main(argv=None):
-    parser = config_parser(Config, __doc__)
-    cfg = config_from_args(Config, parser.parse_args(argv))
-    problems = validate(resolve(cfg))
-    if problems:
-        parser.error("; ".join(problems))
+    cfg = parse_config(Config, __doc__, argv, lambda c: validate(resolve(c)))
     start = time.perf_counter()
     try:
         if cfg.study:  # each study saves its own results file
@@ -327,9 +323,7 @@ def main(argv=None):
         fail(str(err))
     results["wallclock_s"] = time.perf_counter() - start
     print_baseline(results)
-    if cfg.save_results:
-        save_json(cfg.save_results, results)
-        print(f"  results written to {cfg.save_results}")
+    write_results(cfg.save_results, results)
     return results
 
 

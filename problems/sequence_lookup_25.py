@@ -22,8 +22,8 @@ from dataclasses import dataclass  # noqa: E402
 import numpy as np  # noqa: E402
 
 from rnn_numpy import losses, optim, readout, rnn  # noqa: E402
-from rnn_numpy.experiment import (TrainingDiverged, check_finite, config_from_args,  # noqa: E402
-                                  config_parser, fail, option, save_json, versions)
+from rnn_numpy.experiment import (TrainingDiverged, check_finite, fail, option,  # noqa: E402
+                                  parse_config, versions, write_results)
 
 SLUG = "sequence_lookup_25"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -659,13 +659,9 @@ def print_report(results, cfg):
 
 
 def main(argv=None):
-    parser = config_parser(Config, __doc__)
-    cfg = config_from_args(Config, parser.parse_args(argv))
+    cfg = parse_config(Config, __doc__, argv, lambda c: validate(resolve(c)))
     if cfg.study:
         return main_study(cfg)
-    problems = validate(resolve(cfg))
-    if problems:
-        parser.error("; ".join(problems))
     start = time.perf_counter()
     try:
         results, *_ = run(cfg, verbose=True)
@@ -673,9 +669,7 @@ def main(argv=None):
         fail(str(err))
     results["wallclock_s"] = time.perf_counter() - start
     print_report(results, cfg)
-    if cfg.save_results:
-        save_json(cfg.save_results, results)
-        print(f"  results written to {cfg.save_results}")
+    write_results(cfg.save_results, results)
     return results
 
 
@@ -686,9 +680,7 @@ def main_study(cfg):
                    wallclock_s=time.perf_counter() - start)
     print_study(results)
     print(f"\n  study took {results['wallclock_s']:.1f} s")
-    if cfg.save_results:
-        save_json(cfg.save_results, results)
-        print(f"  results written to {cfg.save_results}")
+    write_results(cfg.save_results, results)
     return results
 
 

@@ -65,11 +65,6 @@ PAPER_FIGURE = {"exp1": "the paper's Figure 3", "exp2": "the paper's Figure 4",
 
 # Final balanced accuracies the paper states in its text, (experiment, level) -> (X, cue);
 # None where it gives no number. Marked as diamonds on summary.png.
-PAPER_FINAL = {("exp1", 0.0): (1.0, 0.5), ("exp1", 1.0): (0.8, 0.96),
-               ("exp2", 0.0): (0.88, None), ("exp2", 0.5): (0.84, None), ("exp2", 1.0): (0.78, None),
-               ("exp1_alpha", 0.0): (1.0, 0.5), ("exp1_alpha", 0.5): (1.0, 0.5)}
-
-
 # --- inputs -----------------------------------------------------------------------------------
 
 def load_or_run(path, quick):
@@ -192,7 +187,7 @@ def plot_summary(results, names):
                 if np.isfinite(m):  # the value, above its error bar
                     ax.text(x[j] + offset, m + sd + 0.008, f"{m:.2f}", ha="center", va="bottom", fontsize=7.5)
             for j, name in enumerate(names):
-                paper = PAPER_FINAL.get((name, level))
+                paper = atom.PAPER_FINAL.get((name, level))
                 value = None if paper is None else paper[0 if which == "x" else 1]
                 if value is not None:
                     ax.plot(x[j] + offset, value, marker="D", ms=6, color="#ffbf00", mec="black", mew=0.8, zorder=5)

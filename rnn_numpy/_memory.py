@@ -5,7 +5,8 @@ and returns them on free, so every new array of that size pays a page fault per 
 page. A training step allocates many arrays of a few hundred KB to a few MB (states,
 gates, per-step temporaries of a population run), so early in a process, before glibc's
 own threshold has grown, those page faults dominate. Measured with
-python -m rnn_numpy.bench on a 2-core x86-64 machine: an RNN population step of 16
+rnn_numpy.bench.population_speedup, the same configuration timed repeatedly in one process,
+on a 2-core x86-64 machine: an RNN population step of 16
 networks (T=5, B=20, H=30) took 1.8-1.9 ms in the first configuration a process ran and
 1.05 ms once glibc had adapted; with the thresholds below it takes 1.05 ms from the
 start, and a T=25, B=32, H=64 population step went from 23-29 ms to 17 ms.

@@ -89,5 +89,12 @@ def check_weight(p, key, pop_shape, expected_tail):
 
 def bias_grad(dz, shape):
     """Gradient of a bias b (*P, H) that was added as b[..., None, :] to z (..., *P, B, H):
-    the sum of dz over batch and over any leading (time) axes."""
-    return sum_to_shape(dz.sum(axis=-2), shape)
+    the sum of dz over batch and over any leading (time) axes, in one reduction."""
+    leading = tuple(range(dz.ndim - len(shape) - 1))
+    return sum_to_shape(dz.sum(axis=leading + (dz.ndim - 2,)), shape)
+
+
+def transposed(W):
+    """W.mT as a contiguous array: (*P, out, in) -> (*P, in, out). A matmul with it runs about
+    twice as fast as with the strided .mT view at our sizes (measured; see rnn.forward)."""
+    return np.ascontiguousarray(W.mT)

@@ -49,6 +49,24 @@ def config_from_args(config_cls, args):
     return config_cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(config_cls)})
 
 
+def parse_config(config_cls, description, argv, check=None):
+    """The Config that the command line asks for. check(cfg) -> a list of problems for a
+    person to read; any problem ends the program with a usage error (exit code 2)."""
+    parser = config_parser(config_cls, description)
+    cfg = config_from_args(config_cls, parser.parse_args(argv))
+    problems = check(cfg) if check is not None else []
+    if problems:
+        parser.error("; ".join(problems))
+    return cfg
+
+
+def write_results(path, results):
+    """Save results as JSON (whole or not at all) if a path was given, and say where."""
+    if path:
+        save_json(path, results)
+        print(f"  results written to {path}")
+
+
 def versions():
     return {"python": platform.python_version(), "numpy": np.__version__,
             "machine": platform.machine(), "cpus": os.cpu_count()}

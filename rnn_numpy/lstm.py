@@ -24,7 +24,7 @@ import numpy as np
 
 from . import init
 from .activations import sigmoid
-from ._shapes import bias_grad, broadcasts_to, check_weight, expand_mask, outer_sum, require, sum_to_shape
+from ._shapes import bias_grad, transposed, broadcasts_to, check_weight, expand_mask, outer_sum, require, sum_to_shape
 
 
 def population_shape(p):
@@ -66,8 +66,8 @@ def forward(x, h0, c0, p, mask=None):
     x, h0, c0 = np.asarray(x), np.asarray(h0), np.asarray(c0)
     pop, H = _validate(x, h0, c0, p)
     T, B = x.shape[0], x.shape[-2]
-    W_h_T = np.ascontiguousarray(p["W_h"].mT)  # (*P, H, 4H); a contiguous copy multiplies 2x faster
-    xw = x @ p["W_x"].mT + p["b"][..., None, :]  # (T, *P, B, 4H): input drive, all steps at once
+    W_h_T = transposed(p["W_h"])  # (*P, H, 4H); a contiguous copy multiplies 2x faster than .mT
+    xw = x @ transposed(p["W_x"]) + p["b"][..., None, :]  # (T, *P, B, 4H): input drive, all steps at once
     m = None if mask is None else expand_mask(mask, T, pop, B).astype(xw.dtype)  # (T, *P', B, 1)
     gates = np.empty_like(xw)  # (T, *P, B, 4H): i, f, g, o after their nonlinearities
     state_shape = xw.shape[:-1] + (H,)

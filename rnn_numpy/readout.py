@@ -8,7 +8,7 @@ Backward:  dh = W_hy^T dy,  dW_hy = sum_{t,b} dy h^T,  db_y = sum_{t,b} dy
 import numpy as np
 
 from . import init
-from ._shapes import bias_grad, check_weight, outer_sum, require
+from ._shapes import bias_grad, transposed, check_weight, outer_sum, require
 
 
 def init_params(rng, H, O, population=()):
@@ -28,7 +28,7 @@ def forward(h, p):
     require(h.ndim >= 2 + len(pop) and all(a in (1, b) for a, b in zip(h.shape[-2 - len(pop):-2], pop)),
             "h has shape {}; expected (..., *P, B, H) with P = {}", h.shape, pop)
     check_weight(p, "b_y", pop, W.shape[-2:-1])
-    y = h @ W.mT + p["b_y"][..., None, :]  # (T, *P, B, O)
+    y = h @ transposed(W) + p["b_y"][..., None, :]  # (T, *P, B, O)
     return y, {"h": h, "p": p}
 
 

@@ -25,7 +25,7 @@ flows back from step t+1):
 import numpy as np
 
 from . import activations, init
-from ._shapes import bias_grad, broadcasts_to, check_weight, expand_mask, outer_sum, require, sum_to_shape
+from ._shapes import bias_grad, transposed, broadcasts_to, check_weight, expand_mask, outer_sum, require, sum_to_shape
 
 
 def population_shape(p):
@@ -71,8 +71,8 @@ def forward(x, h0, p, activation="tanh", leak=1.0, mask=None):
     x, h0 = np.asarray(x), np.asarray(h0)
     pop = _validate(x, h0, p, leak)
     T, B = x.shape[0], x.shape[-2]
-    W_hh_T = np.ascontiguousarray(p["W_hh"].mT)  # (*P, H, H); a contiguous copy multiplies 2x faster
-    xw = x @ p["W_xh"].mT + p["b_h"][..., None, :]  # (T, *P, B, H): input drive, all steps at once
+    W_hh_T = transposed(p["W_hh"])  # (*P, H, H); a contiguous copy multiplies 2x faster than .mT
+    xw = x @ transposed(p["W_xh"]) + p["b_h"][..., None, :]  # (T, *P, B, H): input drive, all steps at once
     # g: how much of the new activation enters the state; None for the plain Elman step.
     g = None
     if mask is not None:

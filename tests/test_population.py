@@ -23,8 +23,9 @@ def make_population(cell, seed):
     return params, x, target, state_mask, loss_mask
 
 
-def train(cell, params, x, target, state_mask, loss_mask, pop_shape, lr, opt_name):
+def train(cell, params, x, target, state_mask, loss_mask, lr, opt_name):
     params = {k: v.copy() for k, v in params.items()}
+    pop_shape = (rnn if cell == "rnn" else lstm).population_shape(params)  # (K,) or ()
     opt = optim.SGD(params, lr, momentum=0.9, weight_decay=1e-3) if opt_name == "sgd" else optim.Adam(params, lr)
     clipped = 0
     for _ in range(STEPS):
@@ -44,11 +45,11 @@ def train(cell, params, x, target, state_mask, loss_mask, pop_shape, lr, opt_nam
 def test_population_equals_separate_runs(cell, opt_name):
     params, x, target, state_mask, loss_mask = make_population(cell, seed=7)
     lrs = np.array([0.05, 0.02, 0.1]) if opt_name == "sgd" else np.array([0.01, 0.003, 0.02])
-    together, clipped = train(cell, params, x, target, state_mask, loss_mask, (K,), lrs, opt_name)
+    together, clipped = train(cell, params, x, target, state_mask, loss_mask, lrs, opt_name)
     assert clipped > 0, "the test should exercise clipping"
     for k in range(K):
         alone, _ = train(cell, {n: v[k] for n, v in params.items()}, x[:, k], target[:, k],
-                         state_mask[:, k], loss_mask[:, k], (), lrs[k], opt_name)
+                         state_mask[:, k], loss_mask[:, k], lrs[k], opt_name)
         for name in params:
             np.testing.assert_allclose(together[name][k], alone[name], rtol=0, atol=1e-10,
                                        err_msg=f"{cell}/{opt_name}: network {k}, {name}")
