@@ -4,12 +4,13 @@ one value per network, and dy = dloss/dy has the shape of y.
 Shapes: y (T, *P, B, O); mask (T, B) or (T, *P, B) of 0/1 (None: every step counts).
 A loss on one step only (no time axis) is the same with T = 1: pass y[None].
 The normalizer N_m = sum_{t,b} m_tb counts the masked-in (step, sequence) pairs of
-each network.
+each network. Integer and bool outputs and targets are computed in float64; float32 stays
+float32; a Python number as target takes the outputs' dtype (see _shapes.py).
 """
 
 import numpy as np
 
-from ._shapes import broadcasts_to, expand_mask, require
+from ._shapes import as_float, broadcasts_to, expand_mask, per_step, require
 
 
 def _mask_and_count(y, mask):
@@ -32,8 +33,8 @@ def mse(y, target, mask=None):
 
     i.e. the mean over masked-in steps, sequences and output units. target broadcasts to y.
     """
-    y = np.asarray(y)
-    target = np.asarray(target)
+    y = as_float(y, "y")
+    target = as_float(target, "target", y.dtype)
     require(broadcasts_to(target.shape, y.shape),
             "target shape {} does not broadcast to the outputs' {}", target.shape, y.shape)
     m, count = _mask_and_count(y, mask)
@@ -53,12 +54,12 @@ def softmax_cross_entropy(logits, targets, mask=None):
 
     logits (T, *P, B, O); targets (T, B) or (T, *P, B) of integers in [0, O).
     """
-    logits = np.asarray(logits)
+    logits = as_float(logits, "logits")
     targets = np.asarray(targets)
     m, count = _mask_and_count(logits, mask)
     T, pop, B, O = logits.shape[0], logits.shape[1:-2], logits.shape[-2], logits.shape[-1]
     require(np.issubdtype(targets.dtype, np.integer), "targets must be integers; got {}", targets.dtype)
-    idx = expand_mask(targets, T, pop, B)  # (T, *P', B, 1): same shapes as a mask
+    idx = per_step(targets, "targets", T, pop, B)  # (T, *P', B, 1): shaped like a mask, not 0/1-checked
     require(idx.size == 0 or (idx.min() >= 0 and idx.max() < O),
             "targets must lie in [0, {}); got values from {} to {}", O, idx.min(), idx.max())
     shifted = logits - logits.max(axis=-1, keepdims=True)  # softmax is shift-invariant

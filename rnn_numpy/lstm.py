@@ -2,9 +2,11 @@
 written by hand. Gate order i, f, g, o, as in PyTorch, so one can be checked against the other.
 
 Shapes (see _shapes.py): T steps, P population, B batch, D input, H hidden.
-    x   (T, *P, B, D)      h0, c0  (*P, B, H)      h, c  (T, *P, B, H)
+    x   (T, *P, B, D)      h0, c0  (*P, B, H) or anything that broadcasts to it (0.0, (H,), ...)
+    h, c  (T, *P, B, H)
     p   {"W_x": (*P, 4H, D), "W_h": (*P, 4H, H), "b": (*P, 4H)}   rows: [i; f; g; o]
     mask (T, B) or (T, *P, B) of 0/1: where 0, h and c are carried over unchanged
+Integer and bool inputs are computed in float64; float32 stays float32 (see _shapes.py).
 
 Forward, for t = 1..T:
     a_t = W_x x_t + W_h h_{t-1} + b               (*P, B, 4H) pre-activations
@@ -24,7 +26,10 @@ import numpy as np
 
 from . import init
 from .activations import sigmoid
-from ._shapes import bias_grad, transposed, broadcasts_to, check_weight, expand_mask, outer_sum, require, sum_to_shape
+from ._shapes import (as_float, bias_grad, broadcasts_to, check_input_weight, check_weight, expand_mask,
+                      float_params, matmul_operand, outer_sum, require, sum_to_shape, transposed)
+
+KEYS = ("W_x", "W_h", "b")
 
 
 def population_shape(p):
@@ -50,31 +55,32 @@ def _validate(x, h0, c0, p):
             "W_h must have shape (*P, 4H, H); got {}", W_h.shape)
     pop, H = W_h.shape[:-2], W_h.shape[-1]
     require(x.ndim == 3 + len(pop), "x must have shape (T, *P, B, D) with P = {}; got {}", pop, x.shape)
-    check_weight(p, "W_x", pop, (4 * H, x.shape[-1]))
+    check_input_weight(p, "W_x", pop, 4 * H, x, "x", "input features", "D")  # W_x (*P, 4H, D), x (..., D)
     check_weight(p, "b", pop, (4 * H,))
     require(all(a in (1, b) for a, b in zip(x.shape[1:-2], pop)),
             "x population axes {} do not match the weights' {}", x.shape[1:-2], pop)
     state = (*pop, x.shape[-2], H)
     for name, s in (("h0", h0), ("c0", c0)):
-        require(broadcasts_to(np.shape(s), state),
-                "{} has shape {}; expected (*P, B, H) = {}", name, np.shape(s), state)
+        shape = np.shape(s)
+        require(broadcasts_to(shape, state), "{} has shape {}; expected (*P, B, H) = {}", name, shape, state)
     return pop, H
 
 
 def forward(x, h0, c0, p, mask=None):
     """Run the LSTM over all T steps. Returns (h, c, cache); h, c: (T, *P, B, H)."""
-    x, h0, c0 = np.asarray(x), np.asarray(h0), np.asarray(c0)
+    x, p = as_float(x, "x"), float_params(p, KEYS)  # p is a converted copy only for non-float weights
     pop, H = _validate(x, h0, c0, p)
     T, B = x.shape[0], x.shape[-2]
     W_h_T = transposed(p["W_h"])  # (*P, H, 4H); a contiguous copy multiplies 2x faster than .mT
     xw = x @ transposed(p["W_x"]) + p["b"][..., None, :]  # (T, *P, B, 4H): input drive, all steps at once
+    h0, c0 = as_float(h0, "h0", xw.dtype), as_float(c0, "c0", xw.dtype)  # (*P, B, H) or broadcastable
     m = None if mask is None else expand_mask(mask, T, pop, B).astype(xw.dtype)  # (T, *P', B, 1)
     gates = np.empty_like(xw)  # (T, *P, B, 4H): i, f, g, o after their nonlinearities
     state_shape = xw.shape[:-1] + (H,)
     h = np.empty(state_shape, dtype=xw.dtype)  # (T, *P, B, H)
     c = np.empty(state_shape, dtype=xw.dtype)
     tanh_c = np.empty(state_shape, dtype=xw.dtype)  # tanh(c_t) before masking
-    h_prev, c_prev = h0, c0
+    h_prev, c_prev = matmul_operand(h0, state_shape[1:]), c0  # h_prev feeds a matmul: (..., B, H)
     for t in range(T):
         a = xw[t] + h_prev @ W_h_T  # a_t = W_x x_t + W_h h_{t-1} + b   (*P, B, 4H)
         gt = gates[t]
@@ -100,7 +106,7 @@ def backward(dh, cache):
     Returns (dx, dh0, dc0, dp), shaped like x, h0, c0 and p."""
     x, h0, c0, p = cache["x"], cache["h0"], cache["c0"], cache["p"]
     h, c, gates, tanh_c, m = cache["h"], cache["c"], cache["gates"], cache["tanh_c"], cache["m"]
-    dh = np.asarray(dh)
+    dh = as_float(dh, "dh")
     require(dh.shape == h.shape, "dh has shape {}; expected the states' shape {}", dh.shape, h.shape)
     T, H = h.shape[0], h.shape[-1]
     W_h = p["W_h"]
@@ -139,4 +145,4 @@ def backward(dh, cache):
         "b": bias_grad(da, p["b"].shape),  # (*P, 4H)
     }
     dx = sum_to_shape(da @ p["W_x"], x.shape)  # (T, *P, B, D)
-    return dx, sum_to_shape(dh_next, h0.shape), sum_to_shape(dc_next, c0.shape), dp
+    return dx, sum_to_shape(dh_next, h0.shape), sum_to_shape(dc_next, c0.shape), dp  # h0's, c0's own shapes

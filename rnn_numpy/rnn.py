@@ -3,10 +3,11 @@
 Shapes (see _shapes.py): T steps, P population (zero or more axes), B batch,
 D input, H hidden.
     x   (T, *P, B, D)     inputs; a population axis may be 1 to share inputs
-    h0  (*P, B, H)        initial state (anything that broadcasts to it)
+    h0  (*P, B, H)        initial state (anything that broadcasts to it: 0.0, (H,), ...)
     h   (T, *P, B, H)     state after each step
     p   {"W_xh": (*P, H, D), "W_hh": (*P, H, H), "b_h": (*P, H)}
     mask (T, B) or (T, *P, B) of 0/1
+Integer and bool inputs are computed in float64; float32 stays float32 (see _shapes.py).
 
 Forward, for t = 1..T:
     z_t = W_xh x_t + W_hh h_{t-1} + b_h
@@ -25,7 +26,10 @@ flows back from step t+1):
 import numpy as np
 
 from . import activations, init
-from ._shapes import bias_grad, transposed, broadcasts_to, check_weight, expand_mask, outer_sum, require, sum_to_shape
+from ._shapes import (as_float, bias_grad, broadcasts_to, check_input_weight, check_weight, expand_mask,
+                      float_params, matmul_operand, outer_sum, require, sum_to_shape, transposed)
+
+KEYS = ("W_xh", "W_hh", "b_h")
 
 
 def population_shape(p):
@@ -53,14 +57,13 @@ def _validate(x, h0, p, leak):
     pop, H = W_hh.shape[:-2], W_hh.shape[-1]
     require(x.ndim == 3 + len(pop),
             "x must have shape (T, *P, B, D) with P = {}; got {}", pop, x.shape)
-    D = x.shape[-1]
-    check_weight(p, "W_xh", pop, (H, D))
+    check_input_weight(p, "W_xh", pop, H, x, "x", "input features", "D")  # W_xh (*P, H, D), x (..., D)
     check_weight(p, "b_h", pop, (H,))
     require(all(a in (1, b) for a, b in zip(x.shape[1:-2], pop)),
             "x population axes {} do not match the weights' {}", x.shape[1:-2], pop)
     state = (*pop, x.shape[-2], H)
-    require(broadcasts_to(np.shape(h0), state),
-            "h0 has shape {}; expected (*P, B, H) = {}", np.shape(h0), state)
+    h0_shape = np.shape(h0)
+    require(broadcasts_to(h0_shape, state), "h0 has shape {}; expected (*P, B, H) = {}", h0_shape, state)
     require(0.0 < leak <= 1.0, "leak must be in (0, 1]; got {}", leak)
     return pop
 
@@ -68,11 +71,12 @@ def _validate(x, h0, p, leak):
 def forward(x, h0, p, activation="tanh", leak=1.0, mask=None):
     """Run the RNN over all T steps. Returns (h, cache); h: (T, *P, B, H)."""
     act = activations.get(activation)
-    x, h0 = np.asarray(x), np.asarray(h0)
+    x, p = as_float(x, "x"), float_params(p, KEYS)  # p is a converted copy only for non-float weights
     pop = _validate(x, h0, p, leak)
     T, B = x.shape[0], x.shape[-2]
     W_hh_T = transposed(p["W_hh"])  # (*P, H, H); a contiguous copy multiplies 2x faster than .mT
     xw = x @ transposed(p["W_xh"]) + p["b_h"][..., None, :]  # (T, *P, B, H): input drive, all steps at once
+    h0 = as_float(h0, "h0", xw.dtype)  # (*P, B, H) or anything that broadcasts to it
     # g: how much of the new activation enters the state; None for the plain Elman step.
     g = None
     if mask is not None:
@@ -81,7 +85,7 @@ def forward(x, h0, p, activation="tanh", leak=1.0, mask=None):
         g = np.full((T,) + (1,) * (xw.ndim - 1), leak, dtype=xw.dtype)
     h = np.empty(xw.shape, dtype=np.result_type(xw, h0))  # (T, *P, B, H)
     y = h if g is None else np.empty_like(h)  # f(z_t); the same array as h when h_t = f(z_t)
-    h_prev = h0
+    h_prev = matmul_operand(h0, xw.shape[1:])  # (*P, B, H), or a matrix that broadcasts to it
     for t in range(T):
         np.add(xw[t], h_prev @ W_hh_T, out=y[t])  # z_t = W_xh x_t + b_h + W_hh h_{t-1}
         y[t] = act.value(y[t])  # f(z_t)
@@ -104,7 +108,7 @@ def backward(dh, cache, truncate=None, return_state_grads=False):
     """
     h, y, g, act = cache["h"], cache["y"], cache["g"], cache["act"]
     x, h0, p = cache["x"], cache["h0"], cache["p"]
-    dh = np.asarray(dh)
+    dh = as_float(dh, "dh")
     require(dh.shape == h.shape, "dh has shape {}; expected the states' shape {}", dh.shape, h.shape)
     W_hh = p["W_hh"]
     fprime = act.derivative_from_output(y)  # (T, *P, B, H): f'(z_t), all steps at once
@@ -122,7 +126,7 @@ def backward(dh, cache, truncate=None, return_state_grads=False):
         "b_h": bias_grad(dz, p["b_h"].shape),  # sum_t,b dz_t             (*P, H)
     }
     dx = sum_to_shape(dz @ p["W_xh"], x.shape)  # W_xh^T dz_t             (T, *P, B, D)
-    dh0 = sum_to_shape(dh0, h0.shape)  # (*P, B, H)
+    dh0 = sum_to_shape(dh0, h0.shape)  # h0's own shape: (*P, B, H), or () for h0 = 0.0
     if return_state_grads:
         return dx, dh0, dp, dh_total
     return dx, dh0, dp

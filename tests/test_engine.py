@@ -1,10 +1,12 @@
 """Initializers, optimizers, clipping, gradient-norm bookkeeping, determinism, bad input."""
 
+import re
+
 import numpy as np
 import pytest
 
 from conftest import B, D, H, O, T
-from rnn_numpy import activations, gradcheck, init, losses, lstm, optim, readout, rnn
+from rnn_numpy import _shapes, activations, gradcheck, init, losses, lstm, optim, readout, rnn
 
 
 # --- initializers ---------------------------------------------------------------------------
@@ -153,6 +155,64 @@ def test_clipping_caps_each_network_by_its_own_norm():
     np.testing.assert_allclose(clipped["b"][2] / b[2, 1], [0, 0.1, 0, 0])  # direction kept
 
 
+def test_adam_two_steps_by_hand():
+    """Two Adam steps on a 2-element parameter, written out with plain Python floats:
+        m_n = b1 m_{n-1} + (1-b1) g_n            s_n = b2 s_{n-1} + (1-b2) g_n^2
+        w_n = w_{n-1} - lr (m_n / (1-b1^n)) / (sqrt(s_n / (1-b2^n)) + eps)
+    eps is large enough here (gradients ~1e-3) that putting it inside the root, or
+    dropping a bias correction, moves the result by far more than the tolerance."""
+    lr, b1, b2, eps = 0.1, 0.8, 0.99, 1e-3
+    w0, g1, g2 = [0.5, -1.5], [2e-3, -5e-4], [-1e-3, 3e-3]
+    expected, m, s, w = [], [0.0, 0.0], [0.0, 0.0], list(w0)
+    for n, g in ((1, g1), (2, g2)):
+        for i in range(2):
+            m[i] = b1 * m[i] + (1 - b1) * g[i]
+            s[i] = b2 * s[i] + (1 - b2) * g[i] ** 2
+            w[i] = w[i] - lr * (m[i] / (1 - b1**n)) / ((s[i] / (1 - b2**n)) ** 0.5 + eps)
+        expected.append(list(w))
+    params = {"w": np.array(w0)}
+    opt = optim.Adam(params, lr=lr, betas=(b1, b2), eps=eps)
+    for g, want in zip((g1, g2), expected):
+        opt.step({"w": np.array(g)})
+        np.testing.assert_allclose(params["w"], want, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(opt.m["w"], m, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(opt.s["w"], s, rtol=0, atol=1e-18)
+
+
+def test_sgd_momentum_weight_decay_two_steps_by_hand():
+    """v_n = mu v_{n-1} + (g_n + lambda w_{n-1});  w_n = w_{n-1} - lr v_n  (v_0 = 0)."""
+    lr, mu, lam = 0.1, 0.9, 0.05
+    w0, g1, g2 = [0.5, -1.5], [0.2, -0.3], [-0.4, 0.1]
+    expected, v, w = [], [0.0, 0.0], list(w0)
+    for g in (g1, g2):
+        for i in range(2):
+            v[i] = mu * v[i] + (g[i] + lam * w[i])
+            w[i] = w[i] - lr * v[i]
+        expected.append(list(w))
+    params = {"w": np.array(w0)}
+    opt = optim.SGD(params, lr=lr, momentum=mu, weight_decay=lam)
+    for g, want in zip((g1, g2), expected):
+        opt.step({"w": np.array(g)})
+        np.testing.assert_allclose(params["w"], want, rtol=0, atol=1e-12)
+
+
+def test_adagrad_two_steps_by_hand():
+    """G_n = G_{n-1} + g_n^2;  w_n = w_{n-1} - lr g_n / (sqrt(G_n) + eps)  (G_0 = 0)."""
+    lr, eps = 0.5, 1e-2
+    w0, g1, g2 = [0.5, -1.5], [0.02, -0.3], [-0.04, 0.1]
+    expected, G, w = [], [0.0, 0.0], list(w0)
+    for g in (g1, g2):
+        for i in range(2):
+            G[i] = G[i] + g[i] ** 2
+            w[i] = w[i] - lr * g[i] / (G[i] ** 0.5 + eps)
+        expected.append(list(w))
+    params = {"w": np.array(w0)}
+    opt = optim.AdaGrad(params, lr=lr, eps=eps)
+    for g, want in zip((g1, g2), expected):
+        opt.step({"w": np.array(g)})
+        np.testing.assert_allclose(params["w"], want, rtol=0, atol=1e-12)
+
+
 def test_per_network_learning_rates():
     params = {"w": np.ones((3, 2))}
     optim.SGD(params, lr=np.array([0.0, 0.5, 1.0])).step({"w": np.ones((3, 2))})
@@ -193,8 +253,10 @@ def test_mismatched_shapes_raise_value_error_naming_the_array():
     rng = np.random.default_rng(0)
     p = rnn.init_params(rng, D, H, (3,))
     x, h0 = np.zeros((T, 3, B, D)), np.zeros((3, B, H))
-    with pytest.raises(ValueError, match="W_xh has shape"):
-        rnn.forward(np.zeros((T, 3, B, D + 1)), h0, p)
+    with pytest.raises(ValueError, match=re.escape(f"W_xh has shape {(3, H + 1, D)}; expected {(3, H, D)}")):
+        rnn.forward(x, h0, {**p, "W_xh": np.zeros((3, H + 1, D))})  # the weight is wrong: blame it
+    with pytest.raises(ValueError, match=re.escape(f"b_h has shape {(3, H + 1)}; expected {(3, H)}")):
+        rnn.forward(x, h0, {**p, "b_h": np.zeros((3, H + 1))})
     with pytest.raises(ValueError, match="x must have shape"):
         rnn.forward(np.zeros((T, B, D)), h0, p)
     with pytest.raises(ValueError, match="h0 has shape"):
@@ -228,3 +290,254 @@ def test_mismatched_shapes_raise_value_error_naming_the_array():
         optim.clip_global_norm({"w": np.zeros((2, 3))}, 1.0, (3,))
     with pytest.raises(ValueError, match="float64"):
         gradcheck.check_gradients(lambda q: 0.0, {"w": np.zeros(2, np.float32)}, {"w": np.zeros(2)})
+
+
+# --- input types, scalar initial states, masks ------------------------------------------------
+# Integer and bool arrays are computed in float64 (exactly: small integers are exact floats),
+# a Python number takes the network's dtype, and anything else is refused by name.
+
+def small_ints(rng, shape):
+    """Integers in {-1, 0, 1}: the same numbers as floats, so results must match bit for bit."""
+    return rng.integers(-1, 2, size=shape)
+
+
+def as_floats(d):
+    return {k: v.astype(np.float64) for k, v in d.items()}
+
+
+def assert_same_floats(got, want):
+    """Equal bit for bit, and float64 (an integer result would also compare equal to zeros)."""
+    assert np.asarray(got).dtype == np.float64
+    np.testing.assert_array_equal(got, want)
+
+
+def test_rnn_integer_inputs_give_the_float_results():
+    rng = np.random.default_rng(0)
+    p = {"W_xh": small_ints(rng, (3, H, D)), "W_hh": small_ints(rng, (3, H, H)), "b_h": small_ints(rng, (3, H))}
+    x, h0, dh = small_ints(rng, (T, 3, B, D)), small_ints(rng, (3, B, H)), small_ints(rng, (T, 3, B, H))
+    mask = rng.integers(0, 2, size=(T, B))
+    for leak, m in ((1.0, None), (0.5, mask)):
+        h_int, cache_int = rnn.forward(x, h0, p, leak=leak, mask=m)
+        h_float, cache_float = rnn.forward(x.astype(float), h0.astype(float), as_floats(p), leak=leak,
+                                           mask=None if m is None else m.astype(float))
+        assert_same_floats(h_int, h_float)
+        assert np.abs(h_float).max() > 0.5  # not trivially zero
+        for truncate in (None, 2):
+            dx, dh0, dp = rnn.backward(dh, cache_int, truncate=truncate)
+            want = rnn.backward(dh.astype(float), cache_float, truncate=truncate)
+            assert_same_floats(dx, want[0])
+            assert_same_floats(dh0, want[1])
+            for k in p:
+                assert_same_floats(dp[k], want[2][k])
+    assert p["W_hh"].dtype.kind == "i"  # the caller's dict is left alone
+
+
+def test_lstm_integer_inputs_give_the_float_results():
+    rng = np.random.default_rng(1)
+    p = {"W_x": small_ints(rng, (4 * H, D)), "W_h": small_ints(rng, (4 * H, H)), "b": small_ints(rng, (4 * H,))}
+    x, dh = small_ints(rng, (T, B, D)), small_ints(rng, (T, B, H))
+    h0, c0 = small_ints(rng, (B, H)), small_ints(rng, (B, H)).astype(bool)
+    mask = rng.integers(0, 2, size=(T, B)).astype(bool)
+    for m in (None, mask):
+        h_int, c_int, cache_int = lstm.forward(x, h0, c0, p, m)
+        h_float, c_float, cache_float = lstm.forward(x.astype(float), h0.astype(float), c0.astype(float),
+                                                     as_floats(p), m)
+        assert_same_floats(h_int, h_float)
+        assert_same_floats(c_int, c_float)
+        assert np.abs(c_float).max() > 0.5
+        got, want = lstm.backward(dh, cache_int), lstm.backward(dh.astype(float), cache_float)
+        for a, b in zip(got[:3], want[:3]):
+            assert_same_floats(a, b)
+        for k in p:
+            assert_same_floats(got[3][k], want[3][k])
+
+
+def test_readout_and_losses_integer_inputs_give_the_float_results():
+    rng = np.random.default_rng(2)
+    p = {"W_hy": small_ints(rng, (O, H)), "b_y": small_ints(rng, (O,))}
+    h, dy = small_ints(rng, (T, B, H)), small_ints(rng, (T, B, O))
+    y_int, cache_int = readout.forward(h, p)
+    y_float, cache_float = readout.forward(h.astype(float), as_floats(p))
+    assert_same_floats(y_int, y_float)
+    (dh, dp), (dh_f, dp_f) = readout.backward(dy, cache_int), readout.backward(dy.astype(float), cache_float)
+    assert_same_floats(dh, dh_f)
+    for k in p:
+        assert_same_floats(dp[k], dp_f[k])
+
+    target, mask = small_ints(rng, (T, B, O)), rng.integers(0, 2, size=(T, B))
+    mask[0] = 1
+    for got, want in ((losses.mse(y_int, target, mask), losses.mse(y_float, target.astype(float), mask)),
+                      (losses.mse(y_int, 1), losses.mse(y_float, 1.0))):
+        assert_same_floats(got[0], want[0])
+        assert_same_floats(got[1], want[1])
+    classes = rng.integers(0, O, size=(T, B))
+    got = losses.softmax_cross_entropy(y_int, classes, mask)
+    want = losses.softmax_cross_entropy(y_float, classes, mask)
+    assert_same_floats(got[0], want[0])
+    assert_same_floats(got[1], want[1])
+    assert want[0] > 0.1
+
+
+def float32_rnn(rng):
+    p = {k: v.astype(np.float32) for k, v in rnn.init_params(rng, D, H, (3,)).items()}
+    return p, rng.standard_normal((T, 3, B, D)).astype(np.float32)
+
+
+def test_float32_stays_float32_with_python_number_states_and_targets():
+    rng = np.random.default_rng(3)
+    p, x = float32_rnn(rng)
+    h, cache = rnn.forward(x, 0.0, p)
+    dx, dh0, dp = rnn.backward(np.ones_like(h), cache)
+    assert h.dtype == dx.dtype == dh0.dtype == dp["W_hh"].dtype == np.float32
+    pl = {k: v.astype(np.float32) for k, v in lstm.init_params(rng, D, H, (3,)).items()}
+    h, c, cache = lstm.forward(x, 0, 0.0, pl)
+    assert h.dtype == c.dtype == lstm.backward(np.ones_like(h), cache)[3]["W_h"].dtype == np.float32
+    loss, dy = losses.mse(h, 0.5)
+    assert loss.dtype == dy.dtype == np.float32
+
+
+def test_scalar_and_vector_initial_states_broadcast():
+    """h0 = 0.5 and h0 of shape (H,) act like the full (*P, B, H) array they broadcast to, and
+    their gradients are the full gradient summed down to their own shape."""
+    rng = np.random.default_rng(4)
+    p = rnn.init_params(rng, D, H, (3,))
+    x = rng.standard_normal((T, 3, B, D))
+    R = rng.standard_normal((T, 3, B, H))
+    full_shape = (3, B, H)
+    for h0 in (0.5, 0.0, rng.standard_normal(H), rng.standard_normal((B, 1))):
+        h_full, cache_full = rnn.forward(x, np.broadcast_to(h0, full_shape).copy(), p, leak=0.7)
+        h, cache = rnn.forward(x, h0, p, leak=0.7)
+        np.testing.assert_array_equal(h, h_full)
+        dh0 = rnn.backward(R, cache)[1]
+        assert dh0.shape == np.shape(h0)
+        dh0_full = rnn.backward(R, cache_full)[1]
+        np.testing.assert_allclose(dh0, _shapes.sum_to_shape(dh0_full, np.shape(h0)), rtol=1e-12, atol=1e-14)
+    assert np.abs(dh0_full).max() > 1e-3
+
+    pl = lstm.init_params(rng, D, H, (3,))
+    h_full, c_full, cache_full = lstm.forward(x, np.full(full_shape, 0.5), np.full(full_shape, -0.25), pl)
+    h, c, cache = lstm.forward(x, 0.5, -0.25, pl)
+    np.testing.assert_array_equal(h, h_full)
+    np.testing.assert_array_equal(c, c_full)
+    _, dh0, dc0, _ = lstm.backward(R, cache)
+    _, dh0_full, dc0_full, _ = lstm.backward(R, cache_full)
+    assert dh0.shape == dc0.shape == ()
+    np.testing.assert_allclose(dh0, dh0_full.sum(), rtol=1e-12)
+    np.testing.assert_allclose(dc0, dc0_full.sum(), rtol=1e-12)
+    assert abs(dh0) > 1e-3 and abs(dc0) > 1e-3
+
+
+def test_zero_initial_state_scalar_equals_zeros_array():
+    rng = np.random.default_rng(5)
+    p = rnn.init_params(rng, D, H)
+    x = rng.standard_normal((T, B, D))
+    h, cache = rnn.forward(x, 0.0, p)
+    np.testing.assert_array_equal(h, rnn.forward(x, np.zeros((B, H)), p)[0])
+    assert rnn.backward(np.ones_like(h), cache)[1].shape == ()
+    pl = lstm.init_params(rng, D, H)
+    h, c, _ = lstm.forward(x, 0.0, 0.0, pl)
+    h_z, c_z, _ = lstm.forward(x, np.zeros((B, H)), np.zeros((B, H)), pl)
+    np.testing.assert_array_equal(h, h_z)
+    np.testing.assert_array_equal(c, c_z)
+
+
+def test_wrong_input_size_blames_the_input():
+    rng = np.random.default_rng(6)
+    x = np.zeros((T, 3, B, D + 2))
+    with pytest.raises(ValueError, match="^" + re.escape(
+            f"x has {D + 2} input features per step (last axis of shape {x.shape}), "
+            f"but W_xh has shape {(3, H, D)}, which expects D = {D}") + "$"):
+        rnn.forward(x, 0.0, rnn.init_params(rng, D, H, (3,)))
+    with pytest.raises(ValueError, match="^" + re.escape(
+            f"x has {D + 2} input features per step (last axis of shape {x.shape}), "
+            f"but W_x has shape {(3, 4 * H, D)}, which expects D = {D}") + "$"):
+        lstm.forward(x, 0.0, 0.0, lstm.init_params(rng, D, H, (3,)))
+    h = np.zeros((T, 3, B, H))
+    with pytest.raises(ValueError, match="^" + re.escape(
+            f"h has {H} features per step (last axis of shape {h.shape}), "
+            f"but W_hy has shape {(3, O, H + 1)}, which expects H = {H + 1}") + "$"):
+        readout.forward(h, readout.init_params(rng, H + 1, O, (3,)))
+
+
+def test_inconsistent_weights_are_blamed_on_the_weight():
+    rng = np.random.default_rng(7)
+    x = np.zeros((T, B, D))
+    p = lstm.init_params(rng, D, H)
+    with pytest.raises(ValueError, match="^" + re.escape(f"W_x has shape {(4 * H + 4, D)}; expected {(4 * H, D)}")):
+        lstm.forward(x, 0.0, 0.0, {**p, "W_x": np.zeros((4 * H + 4, D))})
+    with pytest.raises(ValueError, match="^" + re.escape(f"b has shape {(H,)}; expected {(4 * H,)}")):
+        lstm.forward(x, 0.0, 0.0, {**p, "b": np.zeros(H)})
+    with pytest.raises(ValueError, match="^" + re.escape(f"b_y has shape {(O - 1,)}; expected {(O,)}")):
+        readout.forward(np.zeros((T, B, H)), {**readout.init_params(rng, H, O), "b_y": np.zeros(O - 1)})
+
+
+@pytest.mark.parametrize("name", ["x", "h0", "W_hh", "dh"])
+def test_rnn_refuses_complex_input_by_name(name):
+    rng = np.random.default_rng(8)
+    args = {"x": rng.standard_normal((T, B, D)), "h0": np.zeros((B, H)), **rnn.init_params(rng, D, H)}
+    dh = np.ones((T, B, H))
+    if name == "dh":
+        dh = dh.astype(complex)
+    else:
+        args[name] = args[name].astype(complex)
+    with pytest.raises(ValueError, match=f"^{name} must hold real numbers .*got dtype complex128"):
+        _, cache = rnn.forward(args.pop("x"), args.pop("h0"), args)
+        rnn.backward(dh, cache)
+
+
+def test_lstm_readout_losses_refuse_non_real_input_by_name():
+    rng = np.random.default_rng(9)
+    x, z = np.zeros((T, B, D)), np.zeros((B, H))
+    with pytest.raises(ValueError, match="^c0 must hold real numbers"):
+        lstm.forward(x, z, z.astype(complex), lstm.init_params(rng, D, H))
+    with pytest.raises(ValueError, match="^dh must hold real numbers"):
+        _, _, cache = lstm.forward(x, z, z, lstm.init_params(rng, D, H))
+        lstm.backward(np.zeros((T, B, H), dtype=complex), cache)
+    with pytest.raises(ValueError, match="^h must hold real numbers.*object"):
+        readout.forward(np.zeros((T, B, H), dtype=object), readout.init_params(rng, H, O))
+    with pytest.raises(ValueError, match="^dy must hold real numbers"):
+        _, cache = readout.forward(np.zeros((T, B, H)), readout.init_params(rng, H, O))
+        readout.backward(np.zeros((T, B, O), dtype=complex), cache)
+    with pytest.raises(ValueError, match="^target must hold real numbers"):
+        losses.mse(np.zeros((T, B, O)), 1j)
+    with pytest.raises(ValueError, match="^y must hold real numbers"):
+        losses.mse(np.zeros((T, B, O), dtype=complex), 0.0)
+    with pytest.raises(ValueError, match="^logits must hold real numbers"):
+        losses.softmax_cross_entropy(np.zeros((T, B, O), dtype=complex), np.zeros((T, B), dtype=int))
+
+
+MASK_USERS = {
+    "rnn": lambda x, mask: rnn.forward(x, 0.0, rnn.init_params(np.random.default_rng(0), D, H), mask=mask),
+    "lstm": lambda x, mask: lstm.forward(x, 0.0, 0.0, lstm.init_params(np.random.default_rng(0), D, H), mask),
+    "mse": lambda x, mask: losses.mse(x, 0.0, mask),
+    "cross-entropy": lambda x, mask: losses.softmax_cross_entropy(x, np.zeros((T, B), dtype=int), mask),
+}
+
+
+@pytest.mark.parametrize("user", MASK_USERS)
+@pytest.mark.parametrize("bad", [2, -1, 0.5, np.nan])
+def test_mask_must_be_zero_or_one(user, bad):
+    mask = np.ones((T, B))
+    mask[T - 2, B - 1] = bad
+    with pytest.raises(ValueError, match=rf"^mask must hold only 0 and 1 .*got {bad}.* at index \({T - 2}, {B - 1}\)"):
+        MASK_USERS[user](np.ones((T, B, D)), mask)
+
+
+@pytest.mark.parametrize("user", MASK_USERS)
+def test_boolean_and_integer_masks_equal_float_masks(user):
+    mask = np.arange(T)[:, None] < np.arange(B) % T + 1  # (T, B) bool: sequences of 1, 2, 3, ... steps
+    x = np.random.default_rng(10).standard_normal((T, B, D))
+    want = MASK_USERS[user](x, mask.astype(float))[0]
+    for m in (mask, mask.astype(int)):
+        np.testing.assert_array_equal(MASK_USERS[user](x, m)[0], want)
+    assert not np.array_equal(MASK_USERS[user](x, None)[0], want)  # the mask does something
+
+
+def test_class_targets_are_not_checked_as_a_mask():
+    """Cross-entropy targets share the mask's shapes but hold any class index in [0, O)."""
+    targets = np.full((T, B), O - 1)
+    loss, _ = losses.softmax_cross_entropy(np.zeros((T, 3, B, O)), targets)
+    np.testing.assert_allclose(loss, np.full(3, np.log(O)))
+    with pytest.raises(ValueError, match="^" + re.escape(
+            f"targets has shape {(T, 3)}; expected (T, B) = {(T, B)} or (T, *P, B) = {(T, 3, B)}") + "$"):
+        losses.softmax_cross_entropy(np.zeros((T, 3, B, O)), np.zeros((T, 3), dtype=int))

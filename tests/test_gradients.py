@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import B, D, H, O, T, record_and_assert
-from rnn_numpy import gradcheck, losses, lstm, readout, rnn
+from rnn_numpy import _shapes, gradcheck, losses, lstm, readout, rnn
 
 
 def random_mask(rng, pop):
@@ -48,6 +48,10 @@ def truncated_surrogate(q, act, leak, mask, R, k, h_base, h0_fixed):
 @pytest.mark.parametrize("masked", [False, True], ids=["nomask", "mask"])
 @pytest.mark.parametrize("truncate", [None, 2], ids=["full", "trunc2"])
 def test_rnn_backward(rng, pop, activation, leak, masked, truncate):
+    check_rnn_backward(rng, pop, activation, leak, masked, truncate)
+
+
+def check_rnn_backward(rng, pop, activation, leak, masked, truncate, label="rnn"):
     p, x, h0 = rnn_problem(rng, pop)
     mask = random_mask(rng, pop) if masked else None
     h, cache = rnn.forward(x, h0, p, activation, leak, mask)
@@ -64,7 +68,7 @@ def test_rnn_backward(rng, pop, activation, leak, masked, truncate):
             return truncated_surrogate(q, activation, leak, mask, R, truncate, h, h0_fixed)
 
     errors = gradcheck.check_gradients(loss, {**p, "x": x, "h0": h0}, {**dp, "x": dx, "h0": dh0})
-    record_and_assert(errors, f"rnn {activation} leak={leak} mask={masked} truncate={truncate} P={pop}")
+    record_and_assert(errors, f"{label} {activation} leak={leak} mask={masked} truncate={truncate} P={pop}")
 
 
 def test_long_truncation_is_full_bptt(rng):
@@ -87,6 +91,10 @@ def test_long_truncation_is_full_bptt(rng):
 
 @pytest.mark.parametrize("masked", [False, True], ids=["nomask", "mask"])
 def test_lstm_backward(rng, pop, masked):
+    check_lstm_backward(rng, pop, masked)
+
+
+def check_lstm_backward(rng, pop, masked, label="lstm"):
     p = lstm.init_params(rng, D, H, pop)
     p["b"] += 0.3 * rng.standard_normal(p["b"].shape)
     x = rng.standard_normal((T, *pop, B, D))
@@ -101,11 +109,15 @@ def test_lstm_backward(rng, pop, masked):
 
     errors = gradcheck.check_gradients(
         loss, {**p, "x": x, "h0": h0, "c0": c0}, {**dp, "x": dx, "h0": dh0, "c0": dc0})
-    record_and_assert(errors, f"lstm mask={masked} P={pop}")
+    record_and_assert(errors, f"{label} mask={masked} P={pop}")
 
 
 @pytest.mark.parametrize("time_axis", [True, False], ids=["(T,*P,B,H)", "(*P,B,H)"])
 def test_readout_backward(rng, pop, time_axis):
+    check_readout_backward(rng, pop, time_axis)
+
+
+def check_readout_backward(rng, pop, time_axis, label="readout"):
     p = readout.init_params(rng, H, O, pop)
     p["b_y"] = rng.standard_normal(p["b_y"].shape)
     h = rng.standard_normal(((T,) if time_axis else ()) + (*pop, B, H))
@@ -118,7 +130,54 @@ def test_readout_backward(rng, pop, time_axis):
         return float((R * readout.forward(q["h"], q)[0]).sum())
 
     record_and_assert(gradcheck.check_gradients(loss, {**p, "h": h}, {**dp, "h": dh}),
-                      f"readout time={time_axis} P={pop}")
+                      f"{label} time={time_axis} P={pop}")
+
+
+# --- outer_sum's step-by-step branch ----------------------------------------------------------
+# Weight gradients sum_t a_t^T b_t are one stacked matmul while the stacked products take at
+# most _shapes.OUTER_SUM_STACK_LIMIT_BYTES (1 MB), and are accumulated one step at a time
+# above it. No test size comes near 1 MB, so these tests set the limit to 0.
+
+def outer_sum_by_einsum(a, b, shape):
+    """The reference: sum over time (if any), batch and broadcast population axes of a^T b."""
+    full = np.einsum("...bo,...bh->...oh", a, b)  # ([T,] *P, O, H)
+    return _shapes.sum_to_shape(full, shape)
+
+
+@pytest.mark.parametrize("case", ["T,P,B", "T,B", "T,P,B shared b", "P,B (no time)"])
+def test_outer_sum_branches_agree(case, monkeypatch):
+    """Both branches against each other and against einsum, to 1e-12. (Without a time axis
+    there is one product and both settings take the stacked path: a check of that path.)"""
+    rng = np.random.default_rng(0)
+    pop = () if case == "T,B" else (3,)
+    a_shape = ((T,) if "no time" not in case else ()) + pop + (B, O)
+    b_shape = a_shape[:-1] + (H,)
+    if "shared" in case:  # inputs shared by the population: x (T, 1, B, D)
+        b_shape = (T, 1, B, H)
+    a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+    shape = pop + (O, H)
+    stacked = _shapes.outer_sum(a, b, shape)
+    monkeypatch.setattr(_shapes, "OUTER_SUM_STACK_LIMIT_BYTES", 0)
+    by_step = _shapes.outer_sum(a, b, shape)
+    assert stacked.shape == by_step.shape == shape
+    np.testing.assert_allclose(by_step, stacked, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(stacked, outer_sum_by_einsum(a, b, shape), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("truncate", [None, 2], ids=["full", "trunc2"])
+def test_rnn_backward_step_by_step_outer_sum(rng, pop, truncate, monkeypatch):
+    monkeypatch.setattr(_shapes, "OUTER_SUM_STACK_LIMIT_BYTES", 0)
+    check_rnn_backward(rng, pop, "tanh", 0.2, True, truncate, label="rnn (step-by-step outer_sum)")
+
+
+def test_lstm_backward_step_by_step_outer_sum(rng, pop, monkeypatch):
+    monkeypatch.setattr(_shapes, "OUTER_SUM_STACK_LIMIT_BYTES", 0)
+    check_lstm_backward(rng, pop, True, label="lstm (step-by-step outer_sum)")
+
+
+def test_readout_backward_step_by_step_outer_sum(rng, pop, monkeypatch):
+    monkeypatch.setattr(_shapes, "OUTER_SUM_STACK_LIMIT_BYTES", 0)
+    check_readout_backward(rng, pop, True, label="readout (step-by-step outer_sum)")
 
 
 @pytest.mark.parametrize("masked", [False, True], ids=["nomask", "mask"])
