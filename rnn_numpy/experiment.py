@@ -1,30 +1,191 @@
-"""Plumbing shared by the problem scripts: a Config dataclass as the single source of
-command-line flags and defaults, clear errors for bad input, and results files written
-whole or not at all. Nothing here imports matplotlib."""
+"""Plumbing shared by the problem scripts, so that every problem behaves the same way at
+its edges. Nothing here imports matplotlib.
+
+    command line   a Config dataclass is the single source of flags and defaults (option,
+                   parse_config); argument types that reject bad values before any work
+                   (non_negative_int, output_file, output_dir, input_file); changed() for
+                   flags that only make sense together
+    failures       @command turns what can still go wrong at run time (a diverged run, a
+                   full disk, a malformed file, too little memory, Ctrl-C) into one
+                   "error: ..." line and exit code 1; usage errors exit with 2
+    results        write_results / save_json / save_params write whole files or nothing
+                   (atomic_write is the one place that handles temporary files);
+                   load_params reads a --save-params file back
+    progress       Progress prints how far a long job has got
+"""
 
 import argparse
+import contextlib
 import dataclasses
+import functools
 import json
 import os
+import pathlib
 import platform
 import sys
 import tempfile
+import time
 
 import numpy as np
 
 
-class TrainingDiverged(RuntimeError):
-    """Raised when a loss becomes NaN or infinite."""
+# --- failures ---------------------------------------------------------------------------------
 
+class RunError(RuntimeError):
+    """A failure to report to the person running a script as one line, not a traceback."""
+
+
+class TrainingDiverged(RunError):
+    """A loss became NaN or infinite, or training ended worse than a trivial predictor."""
+
+
+def fail(message, code=1):
+    """Print an error for a person (not a traceback) and exit non-zero."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def command(main):
+    """Decorator for a script's main(argv): whatever still fails at run time ends with one
+    'error: ...' line on stderr and exit code 1 (130 for Ctrl-C), never a traceback.
+    Set RNN_NUMPY_TRACEBACK=1 in the environment to see the traceback instead."""
+
+    @functools.wraps(main)
+    def guarded(argv=None):
+        if os.environ.get("RNN_NUMPY_TRACEBACK") == "1":
+            return main(argv)
+        try:
+            return main(argv)
+        except RunError as err:
+            fail(str(err))
+        except MemoryError as err:
+            fail(f"not enough memory ({err}); choose smaller sizes")
+        except OSError as err:
+            where = f": {err.filename}" if err.filename else ""
+            fail(f"{err.strerror or err}{where}")
+        except KeyboardInterrupt:
+            fail("interrupted", code=130)
+
+    return guarded
+
+
+def check_finite(loss, step, hint="lower the learning rate or the gradient-clip threshold", unit="step"):
+    """Raise TrainingDiverged with a readable message if any network's loss is not finite."""
+    loss = np.asarray(loss)
+    if not np.all(np.isfinite(loss)):
+        bad = np.flatnonzero(~np.isfinite(loss.ravel()))
+        raise TrainingDiverged(f"training diverged at {unit} {step}: loss is {loss.ravel()[bad[0]]} "
+                               f"for network {bad[0]} ({len(bad)} of {loss.size} networks); {hint}")
+
+
+def check_learned(final_loss, trivial_loss, trivial_name, hint, what="loss", smoke=False):
+    """Raise TrainingDiverged unless every network ends better than a trivial predictor
+    (the uniform guess of a language model, the mean of a regression target): a run that
+    ends there has learned nothing, whatever else it prints. final_loss: (K,) or scalar.
+
+    smoke=True (a --quick run, too short to train some models, such as an LSTM that sits on
+    a plateau for its first few hundred steps): a network still within SMOKE_TOLERANCE of
+    the trivial loss only gets a note; one clearly worse than it has diverged and fails."""
+    final = np.atleast_1d(np.asarray(final_loss, dtype=float))
+    limit = trivial_loss * (1 + SMOKE_TOLERANCE) if smoke else trivial_loss
+    bad = np.flatnonzero(~(final < limit))  # NaN counts as bad
+    if len(bad):
+        raise TrainingDiverged(
+            f"training failed: the final {what} is {final[bad[0]]:.4g} for network {bad[0]} "
+            f"({len(bad)} of {final.size} networks), no better than {trivial_name} ({trivial_loss:.4g}); {hint}")
+    untrained = int(np.sum(~(final < trivial_loss)))
+    if untrained:
+        print(f"  note: {untrained} of {final.size} networks end this smoke run no better than {trivial_name}: "
+              "too few steps to learn; the full run trains them")
+
+
+SMOKE_TOLERANCE = 0.01  # a smoke run's untrained network may sit up to 1% above the trivial loss
+
+
+# --- command line -----------------------------------------------------------------------------
 
 def option(default, help_text, kind=None, choices=None, default_text=None):
-    """A Config field that carries its command-line help: kind is the argument type for a
-    field that defaults to None, default_text what --help shows as its default."""
+    """A Config field that carries its command-line help: kind is the argument type (for a
+    field that defaults to None, or a checking type such as non_negative_int), default_text
+    what --help shows as its default."""
     meta = {"help": help_text}
     for key, value in (("type", kind), ("choices", choices), ("default_text", default_text)):
         if value is not None:
             meta[key] = value
     return dataclasses.field(default=default, metadata=meta)
+
+
+def non_negative_int(text):
+    """argparse type: a whole number >= 0 (seeds: NumPy rejects negative ones)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _first_existing(path):
+    """The nearest ancestor of path (or path itself) that exists."""
+    path = pathlib.Path(os.path.abspath(path))
+    while not path.exists():
+        path = path.parent
+    return path
+
+
+def _can_create_in(path):
+    """None if files can be created somewhere under path (its nearest existing ancestor is a
+    writable folder), else the reason. Tried for real with a temporary file, because
+    permission bits do not tell the whole story (root, read-only mounts, /proc)."""
+    folder = _first_existing(path)
+    if not folder.is_dir():
+        return f"{folder} is a file, so no folder can be made inside it"
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        return f"cannot write in {folder} ({err.strerror or err})"
+    return None
+
+
+def output_file(text):
+    """argparse type: a file path to write to, checked before any work is done: not empty,
+    not an existing folder, and its folder exists or can be created and is writable."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a file path, got an empty string")
+    path = pathlib.Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file path")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise argparse.ArgumentTypeError(f"{text} exists and is not writable")
+    problem = _can_create_in(path.parent)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def output_dir(text):
+    """argparse type: a folder to write into (created when needed), checked up front."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a folder path, got an empty string")
+    path = pathlib.Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file; give a folder")
+    problem = _can_create_in(path)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def input_file(text):
+    """argparse type: an existing, readable file."""
+    path = pathlib.Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text}: no such file" if not path.exists() else f"{text} is not a file")
+    if not os.access(path, os.R_OK):
+        raise argparse.ArgumentTypeError(f"{text} is not readable")
+    return text
 
 
 def config_parser(config_cls, description):
@@ -60,16 +221,49 @@ def parse_config(config_cls, description, argv, check=None):
     return cfg
 
 
-def write_results(path, results):
-    """Save results as JSON (whole or not at all) if a path was given, and say where."""
-    if path:
-        save_json(path, results)
-        print(f"  results written to {path}")
+def flag(name):
+    """The command-line flag of a Config field: n_hidden -> --n-hidden."""
+    return "--" + name.replace("_", "-")
 
 
-def versions():
-    return {"python": platform.python_version(), "numpy": np.__version__,
-            "machine": platform.machine(), "cpus": os.cpu_count()}
+def changed(cfg, names):
+    """The flags among `names` that the command line set away from their defaults."""
+    defaults = {f.name: f.default for f in dataclasses.fields(cfg)}
+    return [flag(n) for n in names if getattr(cfg, n) != defaults[n]]
+
+
+def only_with(cfg, names, condition, condition_text):
+    """A usage problem (a list of 0 or 1 strings) when flags that only act under
+    `condition` were set without it; silently ignoring them would mislead."""
+    set_flags = [] if condition else changed(cfg, names)
+    if not set_flags:
+        return []
+    verb = "applies" if len(set_flags) == 1 else "apply"
+    return [f"{', '.join(set_flags)} only {verb} {condition_text}"]
+
+
+# --- results files ----------------------------------------------------------------------------
+
+def atomic_write(path, write):
+    """Write a file whole or not at all: write(tmp_path) fills a temporary file beside
+    `path`, which is then renamed onto it, so a reader never sees half a file. If anything
+    goes wrong on the way (including Ctrl-C), the temporary file is removed and the error
+    raised again. Every results, figure and animation file goes through here."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
 
 
 def jsonable(obj):
@@ -90,33 +284,126 @@ def jsonable(obj):
 
 
 def save_json(path, results):
-    """Write results as JSON to a temporary file beside `path`, then rename it into place,
-    so a reader never sees a half-written file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    """Write results as JSON, whole or not at all."""
+    text = json.dumps(jsonable(results), indent=1)
+    return atomic_write(path, lambda tmp: pathlib.Path(tmp).write_text(text))
+
+
+def write_results(path, results):
+    """Save results as JSON if a path was given, and say where. The path was checked
+    before training (output_file); if the write still fails (the disk filled up, the folder
+    was removed meanwhile), the results go to a file in the system's temporary folder
+    instead, so that a long run is not lost, and the run ends with an error naming both."""
+    if path is None:
+        return
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(jsonable(results), f, indent=1)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        save_json(path, results)
+    except OSError as err:
+        fd, rescue = tempfile.mkstemp(prefix="rnn_numpy_results_", suffix=".json")
+        os.close(fd)
+        save_json(rescue, results)
+        raise RunError(f"could not write {path} ({err.strerror or err}); the results were saved to {rescue}") from err
+    print(f"  results written to {path}")
 
 
-def check_finite(loss, step, hint="lower the learning rate or the gradient-clip threshold", unit="step"):
-    """Raise TrainingDiverged with a readable message if any network's loss is not finite."""
-    loss = np.asarray(loss)
-    if not np.all(np.isfinite(loss)):
-        bad = np.flatnonzero(~np.isfinite(loss.ravel()))
-        raise TrainingDiverged(f"training diverged at {unit} {step}: loss is {loss.ravel()[bad[0]]} "
-                               f"for network {bad[0]} ({len(bad)} of {loss.size} networks); {hint}")
+def load_json(path, what="results file"):
+    """Read a JSON file; a malformed one is a RunError naming the file, not a traceback."""
+    try:
+        return json.loads(pathlib.Path(path).read_text())
+    except json.JSONDecodeError as err:
+        raise RunError(f"{path} is not a valid {what} (malformed JSON: {err})") from None
+    except UnicodeDecodeError:
+        raise RunError(f"{path} is not a valid {what} (not a text file)") from None
 
 
-def fail(message, code=1):
-    """Print an error for a person (not a traceback) and exit non-zero."""
-    print(f"error: {message}", file=sys.stderr)
-    raise SystemExit(code)
+OUTPUT_FIELDS = ("save_results", "save_params", "results_dir")
+
+
+def config_record(cfg):
+    """The Config as results files record it: every setting that shapes the numbers, without
+    the output paths (where a file went says nothing about how its numbers were made)."""
+    return {k: v for k, v in dataclasses.asdict(cfg).items() if k not in OUTPUT_FIELDS}
+
+
+def versions():
+    return {"python": platform.python_version(), "numpy": np.__version__,
+            "machine": platform.machine(), "cpus": os.cpu_count()}
+
+
+# --- trained parameters -----------------------------------------------------------------------
+
+CONFIG_KEY = "config_json"  # the one non-parameter entry of a --save-params file
+
+
+def save_params(path, params, config, problem):
+    """Write trained parameters as .npz (whole or not at all): one array per parameter,
+    under its own name (e.g. W_xh, W_hh, b_h, W_hy, b_y; population axis first), plus
+    CONFIG_KEY, a JSON string {"problem": ..., "config": {...}} of what made them."""
+    if path is None:
+        return
+    meta = json.dumps({"problem": problem, "config": jsonable(config)})
+    arrays = {k: np.asarray(v) for k, v in params.items()}
+    if CONFIG_KEY in arrays:
+        raise ValueError(f"a parameter may not be called {CONFIG_KEY!r}")
+
+    def write(tmp):
+        with open(tmp, "wb") as f:  # a file object, so numpy does not append .npz to the name
+            np.savez(f, **arrays, **{CONFIG_KEY: np.array(meta)})
+
+    atomic_write(path, write)
+    print(f"  parameters written to {path}")
+
+
+def load_params(path):
+    """Read a file written by --save-params. Returns (params, meta): params a dict of float
+    arrays (the same names and shapes as when trained, population axis first), meta the dict
+    {"problem": slug, "config": {...}} of the run that made them.
+
+        params, meta = load_params("results/params.npz")
+        h, cache = rnn.forward(x, h0, params)        # e.g. run the trained networks again
+    """
+    with np.load(path, allow_pickle=False) as f:
+        if CONFIG_KEY not in f.files:
+            raise RunError(f"{path} was not written by --save-params (it has no {CONFIG_KEY!r} entry)")
+        meta = json.loads(str(f[CONFIG_KEY]))
+        params = {k: f[k] for k in f.files if k != CONFIG_KEY}
+    return params, meta
+
+
+# --- where unrequested output goes ------------------------------------------------------------
+
+SCRATCH_ENV = "RNN_NUMPY_SCRATCH"
+
+
+def scratch_dir(root, slug):
+    """Where a script writes when no output path was given: results/<slug>/ under the
+    repository root (ignored by git), or $RNN_NUMPY_SCRATCH/<slug> when that is set (the
+    tests point it at a temporary folder). The committed files under viz/ and gifs/ are
+    written only by an explicit --publish."""
+    base = os.environ.get(SCRATCH_ENV) or pathlib.Path(root) / "results"
+    return pathlib.Path(base) / slug
+
+
+# --- progress ---------------------------------------------------------------------------------
+
+class Progress:
+    """Progress lines for a job of `total` parts: "  <what> 3/40 (12 s)", at most one
+    every `every_s` seconds, plus the last.
+
+        progress = Progress("rendering frames", len(snapshots))
+        for i, snap in enumerate(snapshots, 1):
+            draw(snap)
+            progress.update(i)
+    """
+
+    def __init__(self, what, total, every_s=3.0):
+        self.what, self.total, self.every_s = what, total, every_s
+        self.start = self.last = time.perf_counter()
+
+    def update(self, done, note=""):
+        now = time.perf_counter()
+        if done < self.total and now - self.last < self.every_s:
+            return
+        self.last = now
+        extra = f"  {note}" if note else ""
+        print(f"  {self.what} {done}/{self.total} ({now - self.start:.0f} s){extra}", flush=True)
