@@ -192,3 +192,31 @@ def encode(text):
 
 def decode(ids):
     return "".join(ALPHABET[i] for i in ids)
+
+
+# --- text as network input ------------------------------------------------------------------
+
+V = len(ALPHABET)  # 27 symbols: space and a-z
+ONE_HOT = np.eye(V)
+
+
+def one_hot(ids):
+    """(T, B) ids -> (T, 1, B, V) inputs shared by every network of a population."""
+    return ONE_HOT[ids][:, None]
+
+
+def streams(ids, n_streams):
+    """Cut a corpus into n_streams equal contiguous streams: (n_streams, length)."""
+    length = len(ids) // n_streams
+    return ids[:length * n_streams].reshape(n_streams, length)
+
+
+def text_quality(text, g):
+    """Share of generated words that are in the lexicon, and share of words that sit inside
+    sentences the grammar accepts (the first and last, possibly cut, words are dropped)."""
+    words = text.split()[1:-1]
+    if not words:
+        return {"lexicon": 0.0, "grammatical": 0.0}
+    vocab = g.vocabulary()
+    _, in_sentences = split_stream(g, words)
+    return {"lexicon": sum(w in vocab for w in words) / len(words), "grammatical": in_sentences / len(words)}

@@ -5,19 +5,24 @@ clip thresholds, learning rates); the rest run one after another.
     python problems/char_rnn_lab.py --study NAME     (NAME: see STUDIES at the bottom, or all)
 
 Each study returns a JSON-able dict (its table, curves and samples), prints its table, and
-is saved as viz/char_rnn_lab/study_<name>.json (or where --save-results says);
-visualize_char_rnn_lab.py draws the figures from those files.
+is saved as study_<name>.json in --results-dir (by default results/char_rnn_lab/; the
+committed copies in viz/char_rnn_lab/ come from visualize_char_rnn_lab.py --publish), or
+where --save-results says; visualize_char_rnn_lab.py draws the figures from those files.
+
+Imports go one way: the problem script imports this helper, never the reverse. Every study
+is handed the problem module as `lab` and trains with its functions.
 """
 
 import dataclasses
+import pathlib
 import time
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 import _char_grammar as grammar
-import char_rnn_lab as lab
 from rnn_numpy import init, losses, readout, rnn
-from rnn_numpy.experiment import TrainingDiverged, versions, write_results
+from rnn_numpy.experiment import TrainingDiverged, config_record, versions, write_results
 
 PROBE_BINS = [(1, 3), (4, 7), (8, 12), (13, 18), (19, 25)]  # the source's distance bins
 
@@ -28,12 +33,12 @@ def gradient_by_position(params, cfg, data, chunk=None, n_batches=4):
     """How the error at the last step of a chunk reaches back: ||dL_T / dh_{T-k}|| for
     k = 0..chunk-1, relative to k = 0, averaged over a few held-out chunks. Returns (K, chunk)."""
     chunk = cfg.chunk if chunk is None else chunk
-    text = lab.streams(data["held_out"], 32)
+    text = grammar.streams(data["held_out"], 32)
     K = params["W_hh"].shape[0]
     total = np.zeros((K, chunk))
     for b in range(n_batches):
         ids = text[:, b * chunk:(b + 1) * chunk + 1].T  # (chunk + 1, 32)
-        h, cache = rnn.forward(lab.one_hot(ids[:-1]), np.zeros((K, 32, cfg.hidden)), params, cfg.activation)
+        h, cache = rnn.forward(grammar.one_hot(ids[:-1]), np.zeros((K, 32, cfg.hidden)), params, cfg.activation)
         logits, out_cache = readout.forward(h[-1], params)  # the loss at the last step only
         _, dlogits = losses.softmax_cross_entropy(logits[None], ids[-1:])
         dh = np.zeros_like(h)
@@ -46,9 +51,9 @@ def gradient_by_position(params, cfg, data, chunk=None, n_batches=4):
 
 def hidden_states(params, cfg, ids, n_streams=20):
     """Hidden states on held-out text read as streams: h (T, K, n_streams, H), ids (T, n_streams)."""
-    text = lab.streams(ids, n_streams).T  # (T, n_streams)
+    text = grammar.streams(ids, n_streams).T  # (T, n_streams)
     K = params["W_hh"].shape[0]
-    h, _ = rnn.forward(lab.one_hot(text), np.zeros((K, n_streams, cfg.hidden)), params, cfg.activation)
+    h, _ = rnn.forward(grammar.one_hot(text), np.zeros((K, n_streams, cfg.hidden)), params, cfg.activation)
     return h, text
 
 
@@ -65,7 +70,7 @@ def memory_probe(params, cfg, data, max_back=25, n_chars=8000):
         y = text[:-k].reshape(-1)  # the character k steps before each of them
         X = np.concatenate([X, np.ones(X.shape[:2] + (1,))], axis=-1)
         half = X.shape[1] // 2
-        Y = np.eye(lab.V)[y]  # (N, V)
+        Y = np.eye(grammar.V)[y]  # (N, V)
         for m in range(K):
             A = X[m, :half]
             W = np.linalg.solve(A.T @ A + 1e-3 * np.eye(A.shape[1]), A.T @ Y[:half])
@@ -105,13 +110,13 @@ def hidden_statistics(params, cfg, data):
 
 def char_frequency_chance(data):
     """Accuracy of always answering the most common character (the probe's floor)."""
-    return float(np.bincount(data["held_out"], minlength=lab.V).max() / len(data["held_out"]))
+    return float(np.bincount(data["held_out"], minlength=grammar.V).max() / len(data["held_out"]))
 
 
-def samples_and_quality(params, cfg, data, n_chars=1500, seed=0):
+def samples_and_quality(lab, params, cfg, data, n_chars=1500, seed=0):
     """Generated text from every network and its lexicon / grammatical shares."""
     texts = lab.generate(params, cfg, n_chars, np.random.default_rng(seed))
-    return [{"sample": t[:300], **lab.text_quality(t, data["grammar"])} for t in texts]
+    return [{"sample": t[:300], **grammar.text_quality(t, data["grammar"])} for t in texts]
 
 
 def final_losses(history, data):
@@ -125,7 +130,7 @@ def curves(history):
             "train_loss": history["train_loss"], "spectral_radius": history["spectral_radius"]}
 
 
-def train_or_record_divergence(cfg, data, **kwargs):
+def train_or_record_divergence(lab, cfg, data, **kwargs):
     """train(), but a divergence is a result here (identity units, huge learning rates)."""
     try:
         params, history, _ = lab.train(cfg, data=data, **kwargs)
@@ -136,7 +141,7 @@ def train_or_record_divergence(cfg, data, **kwargs):
 
 # --- the studies --------------------------------------------------------------------------------
 
-def study_init(cfg, data):
+def study_init(lab, cfg, data):
     """1. Orthogonal vs Xavier vs random W_hh, one population of three."""
     names = ["orthogonal", "xavier", "random"]
     members = [{"init": n} for n in names]
@@ -148,10 +153,10 @@ def study_init(cfg, data):
     return {"names": names, "start_radius": start_radius, "held_out_loss": held, "gap": gap,
             "curves": curves(history), "grad_by_position_start": grad_start.tolist(),
             "grad_by_position_end": gradient_by_position(params, cfg, data).tolist(),
-            "generated": samples_and_quality(params, cfg, data)}
+            "generated": samples_and_quality(lab, params, cfg, data)}
 
 
-def study_hidden(cfg, data):
+def study_hidden(lab, cfg, data):
     """2. Hidden sizes 16, 32, 64, 128: held-out loss against parameter count."""
     rows = []
     for H in (16, 32, 64, 128):
@@ -163,7 +168,7 @@ def study_hidden(cfg, data):
     return {"rows": rows}
 
 
-def study_tbptt(cfg, data):
+def study_tbptt(lab, cfg, data):
     """3. Chunk lengths 5, 10, 25, 50: gradient reach by position and a memory probe."""
     rows = []
     chance = char_frequency_chance(data)
@@ -179,12 +184,12 @@ def study_tbptt(cfg, data):
     return {"rows": rows, "bins": PROBE_BINS, "chance": chance}
 
 
-def study_activation(cfg, data):
+def study_activation(lab, cfg, data):
     """4. tanh, ReLU, sigmoid, identity: curves, stability, hidden statistics, gradient norms."""
     rows = []
     for act in ("tanh", "relu", "sigmoid", "identity"):
         c = dataclasses.replace(cfg, activation=act)
-        params, history, diverged = train_or_record_divergence(c, data, verbose=True, label=f"{act}: ")
+        params, history, diverged = train_or_record_divergence(lab, c, data, verbose=True, label=f"{act}: ")
         row = {"activation": act, "diverged": diverged}
         if params is not None:
             held, gap = final_losses(history, data)
@@ -212,7 +217,7 @@ def stability_verdict(row, data):
     return "stable"
 
 
-def study_clip(cfg, data):
+def study_clip(lab, cfg, data):
     """5. Clip thresholds 0.5, 1, 5, 10, 50 as one population, with the baseline's AdaGrad and
     again with SGD (momentum 0.9). AdaGrad divides every step by the running gradient scale,
     so rescaling a gradient changes its step little; with SGD the clip sets the step size."""
@@ -220,7 +225,7 @@ def study_clip(cfg, data):
     out = {"thresholds": thresholds, "optimizers": {}}
     for name in ("adagrad", "sgd"):
         c = dataclasses.replace(cfg, optimizer=name)
-        params, history, diverged = train_or_record_divergence(c, data, members=[{"clip": t} for t in thresholds],
+        params, history, diverged = train_or_record_divergence(lab, c, data, members=[{"clip": t} for t in thresholds],
                                                                verbose=True, label=f"clip, {name}: ")
         if diverged:
             out["optimizers"][name] = {"diverged": diverged}
@@ -235,21 +240,21 @@ def study_clip(cfg, data):
     return out
 
 
-def study_lr(cfg, data):
+def study_lr(lab, cfg, data):
     """9. Learning rates 0.001 .. 0.1 as one population (a diverging member is reported as such)."""
     rates = [0.001, 0.003, 0.01, 0.03, 0.1]
-    params, history, diverged = train_or_record_divergence(cfg, data, members=[{"lr": r} for r in rates],
+    params, history, diverged = train_or_record_divergence(lab, cfg, data, members=[{"lr": r} for r in rates],
                                                            verbose=True, label="lr: ")
     if diverged:  # one member blew up and took the population with it: run them one by one
-        return study_lr_one_by_one(cfg, data, rates)
+        return study_lr_one_by_one(lab, cfg, data, rates)
     held, gap = final_losses(history, data)
     return {"rates": rates, "held_out_loss": held, "gap": gap, "curves": curves(history), "diverged": [None] * 5}
 
 
-def study_lr_one_by_one(cfg, data, rates):
+def study_lr_one_by_one(lab, cfg, data, rates):
     out = {"rates": rates, "held_out_loss": [], "gap": [], "diverged": [], "curves": []}
     for r in rates:
-        params, history, diverged = train_or_record_divergence(dataclasses.replace(cfg, lr=r), data)
+        params, history, diverged = train_or_record_divergence(lab, dataclasses.replace(cfg, lr=r), data)
         out["diverged"].append(diverged)
         held, gap = final_losses(history, data) if history else ([None], [None])
         out["held_out_loss"].append(held[0])
@@ -271,14 +276,14 @@ def scheduled_sampling_inputs(cfg, final_rate, rng):
     chunk is, with probability eps rising linearly from 0 to final_rate over training,
     replaced by the network's own sample from the step before. (One network.)"""
     def inputs(step, params, ids, h0):
-        x = lab.one_hot(ids).copy()  # (T, 1, B, V)
+        x = grammar.one_hot(ids).copy()  # (T, 1, B, V)
         eps = final_rate * step / cfg.steps
         h = h0
         for t in range(1, len(ids)):
             h = rnn.forward(x[t - 1:t], h, params, cfg.activation)[0][-1]  # (1, B, H)
             own = sample_rows(readout.forward(h, params)[0][0], rng)  # (B,)
             swap = rng.random(len(own)) < eps
-            x[t, 0, swap] = lab.ONE_HOT[own[swap]]
+            x[t, 0, swap] = grammar.ONE_HOT[own[swap]]
         return x
     return inputs
 
@@ -301,7 +306,7 @@ def recovery_after_error(params, cfg, data, n_trials=200, n_chars=80, seed=5, te
                 words[-1] = "".join(w)
             primes.append(" ".join(words) + " ")
         texts = continue_text(params, cfg, primes, n_chars, rng, temperature)  # [K][n_trials]
-        quality = [[lab.text_quality("x " + t, g) for t in per_net] for per_net in texts]
+        quality = [[grammar.text_quality("x " + t, g) for t in per_net] for per_net in texts]
         out["corrupted" if corrupt else "intact"] = {
             key: [float(np.mean([q[key] for q in per_net])) for per_net in quality] for key in ("lexicon", "grammatical")}
     return out
@@ -313,15 +318,15 @@ def continue_text(params, cfg, primes, n_chars, rng, temperature):
     width = max(len(p) for p in primes)
     ids = np.stack([grammar.encode(p.rjust(width)) for p in primes]).T  # (width, n)
     K = params["W_hh"].shape[0]
-    h = rnn.forward(lab.one_hot(ids), np.zeros((K, len(primes), cfg.hidden)), params, cfg.activation)[0][-1]
+    h = rnn.forward(grammar.one_hot(ids), np.zeros((K, len(primes), cfg.hidden)), params, cfg.activation)[0][-1]
     out = np.empty((n_chars, K, len(primes)), dtype=np.int64)
     for t in range(n_chars):
         out[t] = sample_rows(readout.forward(h, params)[0], rng, temperature)
-        h = rnn.forward(lab.ONE_HOT[out[t]][None], h, params, cfg.activation)[0][-1]
+        h = rnn.forward(grammar.ONE_HOT[out[t]][None], h, params, cfg.activation)[0][-1]
     return [[grammar.decode(out[:, k, i]) for i in range(len(primes))] for k in range(K)]
 
 
-def study_teacher_forcing(cfg, data):
+def study_teacher_forcing(lab, cfg, data):
     """6. Teacher forcing against scheduled sampling (final rate 0.25): free-running text and
     recovery from an injected error."""
     rows = []
@@ -330,13 +335,13 @@ def study_teacher_forcing(cfg, data):
         params, history, _ = lab.train(cfg, data=data, inputs=make_inputs, verbose=True, label=f"{name}: ")
         held, gap = final_losses(history, data)
         rows.append({"method": name, "held_out_loss": held[0], "gap": gap[0], "curves": curves(history),
-                     "free_running": {str(t): samples_and_quality(params, dataclasses.replace(cfg, temperature=t), data)[0]
+                     "free_running": {str(t): samples_and_quality(lab, params, dataclasses.replace(cfg, temperature=t), data)[0]
                                       for t in (0.7, 1.0)},
                      "recovery": recovery_after_error(params, cfg, data)})
     return {"rows": rows}
 
 
-def study_reservoir(cfg, data):
+def study_reservoir(lab, cfg, data):
     """7. Full training against a reservoir: W_hh frozen; W_hh, W_xh and b_h frozen (readout only)."""
     rows = []
     for name, keys in (("full training", None), ("W_hh frozen", ["W_xh", "b_h", "W_hy", "b_y"]),
@@ -344,7 +349,7 @@ def study_reservoir(cfg, data):
         params, history, _ = lab.train(cfg, data=data, trained_keys=keys, verbose=True, label=f"{name}: ")
         held, gap = final_losses(history, data)
         rows.append({"name": name, "trained": keys or "all", "held_out_loss": held[0], "gap": gap[0],
-                     "curves": curves(history), "generated": samples_and_quality(params, cfg, data)[0]})
+                     "curves": curves(history), "generated": samples_and_quality(lab, params, cfg, data)[0]})
     return {"rows": rows}
 
 
@@ -353,7 +358,7 @@ def word_end_states(params, cfg, words):
     stream: (n_words, H) for the first network."""
     text = " ".join(words) + " "
     ids = grammar.encode(text)
-    h, _ = rnn.forward(lab.one_hot(ids[:, None]), np.zeros((1, 1, cfg.hidden)), params, cfg.activation)
+    h, _ = rnn.forward(grammar.one_hot(ids[:, None]), np.zeros((1, 1, cfg.hidden)), params, cfg.activation)
     ends = np.flatnonzero(ids == 0) - 1  # the character before each space
     return h[ends, 0, 0]
 
@@ -379,7 +384,7 @@ def word_similarities(params, cfg, data, replace, n_sentences=3000, seed=9):
             "replaced_word_category": next(c for c, ws in g.nouns.items() if replace in ws)}
 
 
-def study_novel_word(cfg, data):
+def study_novel_word(lab, cfg, data):
     """8. A never-seen word, "zog", in the place of "man", of "lion", and of "bread". In this
     grammar humans and animals occur in exactly the same contexts (every verb takes any
     animate noun), so only the food (after "eats the") has a context of its own."""
@@ -388,17 +393,22 @@ def study_novel_word(cfg, data):
             "results": [word_similarities(params, cfg, data, w) for w in ("man", "lion", "bread")]}
 
 
-def study_grid(cfg, data):
+GRID = {"hidden": (16, 32, 64, 128), "activation": ("tanh", "relu", "sigmoid"), "chunk": (5, 10, 25, 50)}
+QUICK_GRID = {"hidden": (16, 64), "activation": ("tanh", "relu"), "chunk": (5, 25)}  # --quick: 8 of the 48
+
+
+def study_grid(lab, cfg, data):
     """10. Hidden size x activation x chunk length: final loss, memory horizon, parameters."""
     rows = []
     chance = char_frequency_chance(data)
-    for H in (16, 32, 64, 128):
-        for act in ("tanh", "relu", "sigmoid"):
-            for chunk in (5, 10, 25, 50):
+    grid = QUICK_GRID if cfg.quick else GRID
+    for H in grid["hidden"]:
+        for act in grid["activation"]:
+            for chunk in grid["chunk"]:
                 c = dataclasses.replace(cfg, hidden=H, activation=act, chunk=chunk)
-                params, history, diverged = train_or_record_divergence(c, data)
+                params, history, diverged = train_or_record_divergence(lab, c, data)
                 row = {"hidden": H, "activation": act, "chunk": chunk, "diverged": diverged,
-                       "params": H * lab.V + H * H + H + lab.V * H + lab.V}
+                       "params": H * grammar.V + H * H + H + grammar.V * H + grammar.V}
                 if params is not None:
                     held, gap = final_losses(history, data)
                     row.update(held_out_loss=held[0], gap=gap[0],
@@ -410,17 +420,13 @@ def study_grid(cfg, data):
     return {"rows": rows, "steps": cfg.steps}
 
 
-STUDIES = {"init": study_init, "hidden": study_hidden, "tbptt": study_tbptt, "activation": study_activation,
-           "clip": study_clip, "teacher_forcing": study_teacher_forcing, "reservoir": study_reservoir,
-           "novel_word": study_novel_word, "lr": study_lr, "grid": study_grid}
-
-
 # --- running and reporting ----------------------------------------------------------------------
 
-def run(cfg):
-    """Run cfg.study (or every study), print each table, save each result."""
+def run(lab, cfg, results_dir):
+    """Run cfg.study (or every study), print each table, and save each result to
+    --save-results (one study) or to <results_dir>/study_<name>.json."""
     names = list(STUDIES) if cfg.study == "all" else [cfg.study]
-    cfg = study_config(cfg)
+    cfg = study_config(lab, cfg)
     data = lab.make_data(cfg)
     print(f"char RNN lab: {len(names)} stud{'y' if len(names) == 1 else 'ies'}, {cfg.steps} steps each "
           f"(grid: {grid_steps(cfg)}), entropy floor {data['entropy_rate']:.3f} nats/char")
@@ -428,35 +434,27 @@ def run(cfg):
     for name in names:
         start = time.perf_counter()
         c = dataclasses.replace(cfg, steps=grid_steps(cfg)) if name == "grid" else cfg
-        result = STUDIES[name](c, data)
-        result.update(study=name, problem=lab.SLUG, config=dataclasses.asdict(c), versions=versions(),
+        study = STUDIES[name]
+        result = study.run(lab, c, data)
+        result.update(study=name, problem=lab.SLUG, config=config_record(c), versions=versions(),
                       entropy_rate=data["entropy_rate"], seconds=time.perf_counter() - start)
-        PRINTERS[name](result)
+        study.show(result)
         print(f"  ({name}: {result['seconds']:.0f} s)\n", flush=True)
-        if cfg.save_results and len(names) == 1:
-            path = cfg.save_results
-        else:
-            path = results_path(cfg, name)
+        path = cfg.save_results or pathlib.Path(results_dir) / f"study_{name}.json"
         write_results(path, result)
         everything[name] = {"seconds": result["seconds"], "path": str(path)}
     return {"problem": lab.SLUG, "studies": everything}
 
 
-def study_config(cfg):
+def study_config(lab, cfg):
     """The studies' shared settings: the baseline's, trained for --study-steps each."""
     cfg = lab.resolve(cfg)
     return dataclasses.replace(cfg, steps=cfg.study_steps, eval_every=min(cfg.eval_every, max(cfg.study_steps // 20, 1)))
 
 
 def grid_steps(cfg):
-    """The grid trains 48 networks one by one, each for 3/10 of the studies' steps."""
+    """The grid trains its networks one by one, each for 3/10 of the studies' steps."""
     return max(3 * cfg.steps // 10, 50)
-
-
-def results_path(cfg, name):
-    import pathlib
-    folder = pathlib.Path(cfg.results_dir) if cfg.results_dir else pathlib.Path(__file__).resolve().parents[1] / "viz" / lab.SLUG
-    return folder / f"study_{name}.json"
 
 
 def _fmt(v, spec=".3f"):
@@ -549,6 +547,15 @@ def print_grid(r):
               f"horizon {x['memory_horizon']:>2}  params {x['params']}")
 
 
-PRINTERS = {"init": print_init, "hidden": print_hidden, "tbptt": print_tbptt, "activation": print_activation,
-            "clip": print_clip, "teacher_forcing": print_teacher_forcing, "reservoir": print_reservoir,
-            "novel_word": print_novel_word, "lr": print_lr, "grid": print_grid}
+# --- the list ---------------------------------------------------------------------------------
+
+class Study(NamedTuple):
+    run: Callable  # (lab, cfg, data) -> results dict
+    show: Callable  # results dict -> prints its table
+
+
+STUDIES = {"init": Study(study_init, print_init), "hidden": Study(study_hidden, print_hidden),
+           "tbptt": Study(study_tbptt, print_tbptt), "activation": Study(study_activation, print_activation),
+           "clip": Study(study_clip, print_clip), "teacher_forcing": Study(study_teacher_forcing, print_teacher_forcing),
+           "reservoir": Study(study_reservoir, print_reservoir), "novel_word": Study(study_novel_word, print_novel_word),
+           "lr": Study(study_lr, print_lr), "grid": Study(study_grid, print_grid)}

@@ -1,5 +1,6 @@
 """Redundant cues entangle an RNN's word representations; pre-training on non-redundant
-input protects them ("atomic internal states"; the paper in ../shared/seeds/000_*.txt).
+input protects them: Huebner & Willits (2021), "Scaffolded input promotes atomic
+organization in the recurrent neural network language model", CoNLL 2021, pp. 408-422.
 Demonstrates: a word-level RNN language model on the artificial grammar A X B Y, where the
 B (or A) word repeats the X word's category with probability beta (alpha); how well the
 X and B words' representations sort into the four categories (balanced accuracy).
@@ -8,6 +9,7 @@ Equations, corpus, deviations: see atomic_states.md.
     python problems/atomic_states.py --experiment exp1           # beta in {0, 0.5, 1}, 10 networks each
     python problems/atomic_states.py --experiment exp2           # pre-train with beta, then beta = 1
     python problems/atomic_states.py --experiment all --save-results results/atomic.json
+    python problems/atomic_states.py --experiment exp1 --save-params results/exp1.npz
     python problems/atomic_states.py --quick                     # a seconds-long smoke run
 """
 
@@ -24,8 +26,9 @@ import numpy as np  # noqa: E402
 
 from rnn_numpy import losses, lstm, readout, rnn  # noqa: E402
 from rnn_numpy._shapes import outer_sum  # noqa: E402
-from rnn_numpy.experiment import (TrainingDiverged, check_finite, fail, option,  # noqa: E402
-                                  parse_config, versions, write_results)
+from rnn_numpy.experiment import (check_finite, check_learned, command, config_record,  # noqa: E402
+                                  non_negative_int, only_with, option, output_file, parse_config,
+                                  save_params, versions, write_results)
 
 SLUG = "atomic_states"
 N_SLOT = 32  # words per slot: A 0-31, X 32-63, B 64-95, Y 96-127
@@ -73,16 +76,28 @@ class Config:
                        default_text="0.4 RNN, 1.0 LSTM")
     init_bound: float = option(0.125, "every weight and bias starts uniform in +-this")
     eval_every: int = option(50, "steps between balanced-accuracy evaluations")
-    seed: int = option(0, "seed of the corpora and initializations")
+    seed: int = option(0, "seed of the corpora and initializations", non_negative_int)
     cue_rate: float = option(0.9, "cds: probability that an adjective or verb is the probe category's own")
     quick: bool = option(False, "a seconds-long smoke run (3 networks per condition, 300 steps)")
-    save_results: str = option(None, "write the results as JSON to this path", str)
+    save_results: str = option(None, "write the results as JSON to this path", output_file)
+    save_params: str = option(None, "one experiment: write the trained parameters of all its networks "
+                              "(conditions x networks, in that order; cds: baselines, then re-initialized) "
+                              "and the config as .npz to this path; read it back with "
+                              "rnn_numpy.experiment.load_params", output_file)
 
 
 def resolve(cfg):
     if cfg.quick:
         cfg = dataclasses.replace(cfg, networks=min(cfg.networks, 3), steps=min(cfg.steps, 300))
     return cfg
+
+
+def check(cfg):
+    """Everything wrong with the command line: flags that would be ignored, then the settings."""
+    problems = only_with(cfg, ["cue_rate"], cfg.experiment in ("cds", "all"), "to --experiment cds (or all)")
+    if cfg.experiment == "all" and cfg.save_params is not None:
+        problems.append("--save-params saves one experiment's networks; choose one --experiment")
+    return problems + validate(cfg)
 
 
 def validate(cfg):
@@ -246,8 +261,9 @@ def slot_accuracy(params, cell, first_word):
 def run_experiment(cfg, experiment, verbose=True, callback=None):
     """Train the 3 conditions x cfg.networks networks of an experiment as one population.
     callback(step, params, cell), if given, is called at every evaluation (the GIF script
-    takes its snapshots there). Returns per-condition curves of balanced accuracy (mean and
-    sd over networks); network k belongs to condition k // cfg.networks."""
+    takes its snapshots there). Returns (result, params): per-condition curves of balanced
+    accuracy (mean and sd over networks), each network's final numbers (per_seed), and the
+    trained parameters; network k belongs to condition k // cfg.networks."""
     cfg = resolve(cfg)
     cell, slot, pretrain, default_lr = EXPERIMENTS[experiment]
     lr = default_lr if cfg.lr is None else cfg.lr
@@ -256,6 +272,7 @@ def run_experiment(cfg, experiment, verbose=True, callback=None):
     params = init_params(cfg, cell, K)
     cue = A0 if slot == "alpha" else B0  # the redundant slot whose words we also score
     steps, acc_x, acc_cue = [], [], []
+    losses_seen = np.empty((cfg.steps, K))  # training loss per step and network
     start = time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore"):
         for step in range(cfg.steps + 1):
@@ -269,9 +286,20 @@ def run_experiment(cfg, experiment, verbose=True, callback=None):
                     print_progress(experiment, step, cfg, acc_x[-1], acc_cue[-1], slot, start)
             if step == cfg.steps:
                 break
-            sgd_step(params, cell, streams, step, cfg.batch, lr)
+            losses_seen[step] = sgd_step(params, cell, streams, step, cfg.batch, lr)
     acc_x, acc_cue = np.array(acc_x), np.array(acc_cue)  # (evaluations, K)
-    return summarize(experiment, cfg, steps, acc_x, acc_cue, slot, lr, time.perf_counter() - start)
+    result = summarize(experiment, cfg, steps, acc_x, acc_cue, slot, lr, time.perf_counter() - start)
+    result["final_loss"] = final_loss(losses_seen, cfg.eval_every).tolist()
+    result["per_seed"] = [{"network": k, "condition": LEVELS[k // cfg.networks], "x_final": float(acc_x[-1, k]),
+                           "cue_final": float(acc_cue[-1, k]), "final_loss": result["final_loss"][k]}
+                          for k in range(K)]
+    return result, params
+
+
+def final_loss(losses_seen, window):
+    """Each network's training loss at the end: the mean over the last `window` steps
+    (one step's batch is too noisy to judge by). losses_seen (steps, K) -> (K,)."""
+    return losses_seen[-window:].mean(axis=0)
 
 
 def sgd_step(params, cell, streams, step, batch, lr):
@@ -387,7 +415,8 @@ def run_cds(cfg, verbose=True):
     """The re-initialization test (the paper's experiment 3b), on the analogue corpus:
     train cfg.networks networks for half the steps; then each continues twice: as it is
     (baseline) and with every parameter re-initialized except the probes' embedding columns
-    (atomicity bias). Both branches read the same text; probe balanced accuracy is tracked."""
+    (atomicity bias). Both branches read the same text; probe balanced accuracy is tracked.
+    Returns (result, params of the 2n networks: the baselines, then the re-initialized)."""
     cfg = resolve(cfg)
     n, half = cfg.networks, cfg.steps // 2
     _, vocab = cds_vocabulary()
@@ -412,24 +441,27 @@ def run_cds(cfg, verbose=True):
     fresh["W_emb"][..., :CDS_PROBES] = params["W_emb"][..., :CDS_PROBES]
     params = {k: np.concatenate([params[k], fresh[k]]) for k in params}
     streams = np.concatenate([streams, streams])
+    losses_seen = np.empty((cfg.steps - half, 2 * n))  # after the split, per step and network
     for step in range(half, cfg.steps + 1):
         if step % cfg.eval_every == 0 or step == cfg.steps:
             evaluate(step, params)
         if step == cfg.steps:
             break
-        loss = sgd_step(params, "rnn", streams, step, cfg.batch, 0.4 if cfg.lr is None else cfg.lr)
+        losses_seen[step - half] = sgd_step(params, "rnn", streams, step, cfg.batch, 0.4 if cfg.lr is None else cfg.lr)
         if verbose and step % (cfg.eval_every * 10) == 0:
             print(f"  cds step {step:5d}  probe accuracy (embedding) baseline {np.mean(curve['embedding'][-1][:n]):.3f}"
                   f"  re-initialized {np.mean(curve['embedding'][-1][n:]):.3f}   {time.perf_counter() - start:5.1f} s",
                   flush=True)
-    return summarize_cds(cfg, curve, loss, start)
+    return summarize_cds(cfg, curve, final_loss(losses_seen, cfg.eval_every), start), params
 
 
 def summarize_cds(cfg, curve, last_loss, start):
+    """The curves before and after the split, and each network's final numbers (per_seed:
+    the n baselines, then the n re-initialized networks). last_loss: (2n,)."""
     n, half = cfg.networks, cfg.steps // 2
     split = curve["steps"].index(half)
     out = {"experiment": "cds", "cell": "rnn", "analogue": True, "networks": n, "steps": curve["steps"],
-           "cue_rate": cfg.cue_rate,
+           "cue_rate": cfg.cue_rate, "loss_window": cfg.eval_every,
            "reinit_step": half, "seconds": time.perf_counter() - start,
            "paper": "experiment 3b on AO-CHILDES: re-initialized networks dip, then recover; final balanced "
                     "accuracy 65.71 +- 0.17 (re-initialized) vs 66.29 +- 0.17 (baseline), in %"}
@@ -444,6 +476,9 @@ def summarize_cds(cfg, curve, last_loss, start):
             "reinit_final": [float(after[-1, n:].mean()), float(after[-1, n:].std())],
             "reinit_lowest": float(after[:, n:].mean(1).min())}
     out["final_loss"] = {"baseline": float(np.mean(last_loss[:n])), "reinit": float(np.mean(last_loss[n:]))}
+    out["per_seed"] = [{"network": k, "branch": "baseline" if k < n else "reinit",
+                        "embedding_final": float(curve["embedding"][-1][k]), "state_final": float(curve["state"][-1][k]),
+                        "final_loss": float(last_loss[k])} for k in range(2 * n)]
     return out
 
 
@@ -456,30 +491,33 @@ def print_cds(r):
         x = r[rep]
         print(f"  {name:<26}{x['baseline_final'][0]:>10.3f} +-{x['baseline_final'][1]:.3f}"
               f"{x['reinit_final'][0]:>16.3f} +-{x['reinit_final'][1]:.3f}{x['reinit_lowest']:>22.3f}")
-    print(f"  last training loss: baseline {r['final_loss']['baseline']:.3f}, re-initialized {r['final_loss']['reinit']:.3f}")
+    print(f"  final training loss (mean of the last {r['loss_window']} steps): baseline {r['final_loss']['baseline']:.3f}, "
+          f"re-initialized {r['final_loss']['reinit']:.3f}")
     print(f"  paper: {r['paper']}")
     print(f"  ({r['seconds']:.1f} s)")
 
 
+@command
 def main(argv=None):
-    cfg = parse_config(Config, __doc__, argv, validate)
+    cfg = parse_config(Config, __doc__, argv, check)
     start = time.perf_counter()
     names = [*EXPERIMENTS, "cds"] if cfg.experiment == "all" else [cfg.experiment]
-    results = {"problem": SLUG, "config": dataclasses.asdict(resolve(cfg)), "experiments": {}, "versions": versions()}
-    try:
-        for name in names:
-            if name == "cds":
-                r = run_cds(cfg)
-                print_cds(r)
-            else:
-                r = run_experiment(cfg, name)
-                print_result(r)
-            results["experiments"][name] = r
-    except TrainingDiverged as err:
-        fail(str(err))
+    results = {"problem": SLUG, "config": config_record(resolve(cfg)), "experiments": {}, "versions": versions()}
+    for name in names:
+        r, params = run_cds(cfg) if name == "cds" else run_experiment(cfg, name)
+        (print_cds if name == "cds" else print_result)(r)
+        check_learned([s["final_loss"] for s in r["per_seed"]], np.log(vocabulary_size(name)),
+                      f"the uniform guess over the {vocabulary_size(name)} words", "lower --lr, or train longer (--steps)",
+                      what=f"{name} training loss", smoke=cfg.quick)
+        results["experiments"][name] = r
     results["wallclock_s"] = time.perf_counter() - start
     write_results(cfg.save_results, results)
+    save_params(cfg.save_params, params, results["config"], SLUG)
     return results
+
+
+def vocabulary_size(experiment):
+    return cds_vocabulary()[1] if experiment == "cds" else V
 
 
 if __name__ == "__main__":

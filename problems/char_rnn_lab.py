@@ -1,4 +1,6 @@
-"""A character-level RNN experiments lab (after the "RNN Experiments Lab" write-up).
+"""A character-level RNN experiments lab, after the "Experiments Lab" of an online interactive
+tutorial on character-level vanilla RNNs (ten guided ablation studies; the source names no
+authors or date, and gives its baseline settings and findings but not its corpus or code).
 Demonstrates: a vanilla RNN trained by truncated BPTT on a synthetic grammar whose true
 entropy rate is known, and ten controlled studies of one design choice each.
 Equations, corpus, deviations: see char_rnn_lab.md.
@@ -7,7 +9,7 @@ Equations, corpus, deviations: see char_rnn_lab.md.
     python problems/char_rnn_lab.py --study init           # one study (see --study for the list)
     python problems/char_rnn_lab.py --study all            # every study, with progress output
     python problems/char_rnn_lab.py --quick                # a seconds-long smoke run
-    python problems/char_rnn_lab.py --save-results results/baseline.json
+    python problems/char_rnn_lab.py --save-results results/baseline.json --save-params results/baseline.npz
 """
 
 import os
@@ -19,23 +21,27 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
+import pathlib  # noqa: E402
+
 import numpy as np  # noqa: E402
 
 import _char_grammar as grammar  # noqa: E402
+import _char_rnn_lab_studies as studies  # noqa: E402  (the ten studies)
 from rnn_numpy import init, losses, models, optim, readout, rnn  # noqa: E402
-from rnn_numpy.experiment import (TrainingDiverged, check_finite, fail, option,  # noqa: E402
-                                  parse_config, versions, write_results)
+from rnn_numpy.experiment import (changed, check_finite, check_learned, command, config_record,  # noqa: E402
+                                  non_negative_int, only_with, option, output_dir, output_file,
+                                  parse_config, save_params, scratch_dir, versions, write_results)
 
 SLUG = "char_rnn_lab"
-V = len(grammar.ALPHABET)  # 27 characters: space and a-z
-STUDY_NAMES = ["init", "hidden", "tbptt", "activation", "clip", "teacher_forcing", "reservoir",
-               "novel_word", "lr", "grid"]
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+V = grammar.V  # 27 characters: space and a-z
 
 
 @dataclass
 class Config:
-    seed: int = option(42, "initialization seed (the source's 42)")
-    corpus_seed: int = option(1, "seed of the training corpus (the held-out text uses corpus-seed + 1000)")
+    seed: int = option(42, "initialization seed (the source's 42)", non_negative_int)
+    corpus_seed: int = option(1, "seed of the training corpus (the held-out text uses corpus-seed + 1000)",
+                              non_negative_int)
     hidden: int = option(64, "hidden units H")
     chunk: int = option(25, "truncated-BPTT chunk length (the hidden state is carried across chunks)")
     lr: float = option(0.01, "learning rate")
@@ -50,19 +56,35 @@ class Config:
     train_chars: int = option(1_000_000, "length of the training corpus in characters")
     eval_every: int = option(1000, "steps between held-out evaluations")
     temperature: float = option(0.7, "sampling temperature for generated text")
-    study: str = option(None, "run one study (or all) instead of the baseline", str, choices=STUDY_NAMES + ["all"])
-    results_dir: str = option(None, "studies: folder for the study_<name>.json files", str,
-                              default_text="viz/char_rnn_lab in the repository")
+    study: str = option(None, "run one study (or all) instead of the baseline", str,
+                        choices=[*studies.STUDIES, "all"])
+    results_dir: str = option(None, "studies: folder for the study_<name>.json files", output_dir,
+                              default_text="results/char_rnn_lab in the repository")
     quick: bool = option(False, "a seconds-long smoke run (few steps, small corpus)")
-    save_results: str = option(None, "write the results as JSON to this path", str)
+    save_results: str = option(None, "write the results as JSON to this path (with --study: one study's)",
+                               output_file)
+    save_params: str = option(None, "baseline: write the trained parameters and the config as .npz to "
+                              "this path; read it back with rnn_numpy.experiment.load_params", output_file)
 
 
 def resolve(cfg):
     """Apply --quick: a few hundred steps on a small corpus."""
     if cfg.quick:
-        cfg = dataclasses.replace(cfg, steps=min(cfg.steps, 300), study_steps=min(cfg.study_steps, 300),
+        cfg = dataclasses.replace(cfg, steps=min(cfg.steps, 300), study_steps=min(cfg.study_steps, 150),
                                   train_chars=min(cfg.train_chars, 60_000), eval_every=min(cfg.eval_every, 100))
     return cfg
+
+
+def check(cfg):
+    """Everything wrong with the command line, for a person to read: flags that would be
+    ignored, then the settings themselves."""
+    problems = only_with(cfg, ["study_steps", "results_dir"], cfg.study, "with --study")
+    if cfg.study:
+        problems += [f"--study trains with --study-steps, so {f} would be ignored" for f in changed(cfg, ["steps"])]
+        problems += [f"--study trains many networks, so {f} would be ignored" for f in changed(cfg, ["save_params"])]
+        if cfg.study == "all" and cfg.save_results is not None:
+            problems.append("--study all writes one file per study into --results-dir; --save-results names one file")
+    return problems + validate(resolve(cfg))
 
 
 def validate(cfg):
@@ -91,20 +113,6 @@ def make_data(cfg, g=None):
                                       np.random.default_rng(cfg.corpus_seed + 1000))
     return {"grammar": g, "train": grammar.encode(train_text), "held_out": grammar.encode(held_text),
             "entropy_rate": grammar.entropy_rate(g)}
-
-
-def streams(ids, n_streams):
-    """Cut a corpus into n_streams equal contiguous streams: (n_streams, length)."""
-    length = len(ids) // n_streams
-    return ids[:length * n_streams].reshape(n_streams, length)
-
-
-ONE_HOT = np.eye(V)
-
-
-def one_hot(ids):
-    """(T, B) ids -> (T, 1, B, V) inputs shared by every network of a population."""
-    return ONE_HOT[ids][:, None]
 
 
 # --- model ------------------------------------------------------------------------------------
@@ -159,7 +167,7 @@ def train(cfg, members=None, data=None, callback=None, trained_keys=None, inputs
     lr = np.array([m.get("lr", cfg.lr) for m in members])
     clip = np.array([m.get("clip", cfg.clip) for m in members])
     opt = make_optimizer(cfg, {k: params[k] for k in (trained_keys or params)}, lr if K > 1 else float(lr[0]))
-    text = streams(data["train"], cfg.batch)  # (B, length)
+    text = grammar.streams(data["train"], cfg.batch)  # (B, length)
     n_chunks = (text.shape[1] - 1) // cfg.chunk
     h = np.zeros((K, cfg.batch, cfg.hidden))
     history = {"step": [], "train_loss": [], "held_out_loss": [], "spectral_radius": [],
@@ -172,7 +180,7 @@ def train(cfg, members=None, data=None, callback=None, trained_keys=None, inputs
             if c == 0:
                 h[...] = 0.0  # back at the start of the corpus: the carried state no longer fits
             ids = text[:, c * cfg.chunk:(c + 1) * cfg.chunk + 1].T  # (chunk + 1, B)
-            x = one_hot(ids[:-1]) if inputs is None else inputs(step, params, ids[:-1], h)
+            x = grammar.one_hot(ids[:-1]) if inputs is None else inputs(step, params, ids[:-1], h)
             loss, grads, _, hs = models.rnn_loss_and_grads(
                 params, x, ids[1:], h0=h, activation=cfg.activation, loss="cross_entropy")
             grads = {k: g * cfg.chunk for k, g in grads.items()}  # loss summed over the chunk (see train)
@@ -212,7 +220,7 @@ def print_progress(history, step, cfg, data, start, label):
 def held_out_loss(params, cfg, ids, n_streams=40, chunk=100):
     """Mean cross-entropy (nats/char) on held-out text, read as n_streams streams with the
     state carried across chunks, as in training. Returns (K,)."""
-    text = streams(ids, n_streams)
+    text = grammar.streams(ids, n_streams)
     K = params["W_hh"].shape[0]
     h = np.zeros((K, n_streams, cfg.hidden))
     total, count = np.zeros(K), 0
@@ -220,7 +228,7 @@ def held_out_loss(params, cfg, ids, n_streams=40, chunk=100):
         block = text[:, c:c + chunk + 1].T  # (<= chunk + 1, streams)
         if len(block) < 2:
             break
-        hs, _ = rnn.forward(one_hot(block[:-1]), h, params, cfg.activation)
+        hs, _ = rnn.forward(grammar.one_hot(block[:-1]), h, params, cfg.activation)
         logits, _ = readout.forward(hs, params)
         loss, _ = losses.softmax_cross_entropy(logits, block[1:])
         total += loss * (len(block) - 1)
@@ -237,7 +245,7 @@ def generate(params, cfg, n_chars, rng, prime="the ", temperature=None):
     temperature = cfg.temperature if temperature is None else temperature
     K = params["W_hh"].shape[0]
     h = np.zeros((K, 1, cfg.hidden))
-    hs, _ = rnn.forward(one_hot(grammar.encode(prime)[:, None]), h, params, cfg.activation)
+    hs, _ = rnn.forward(grammar.one_hot(grammar.encode(prime)[:, None]), h, params, cfg.activation)
     h = hs[-1]
     out = np.empty((n_chars, K), dtype=np.int64)
     for t in range(n_chars):
@@ -245,20 +253,9 @@ def generate(params, cfg, n_chars, rng, prime="the ", temperature=None):
         p = np.exp((logits[:, 0] - logits[:, 0].max(axis=-1, keepdims=True)) / temperature)
         p /= p.sum(axis=-1, keepdims=True)
         out[t] = [rng.choice(V, p=row) for row in p]
-        x = ONE_HOT[out[t]][None, :, None]  # (1, K, 1, V): each network reads its own sample
+        x = grammar.ONE_HOT[out[t]][None, :, None]  # (1, K, 1, V): each network reads its own sample
         h = rnn.forward(x, h, params, cfg.activation)[0][-1]
     return [prime + grammar.decode(out[:, k]) for k in range(K)]
-
-
-def text_quality(text, g):
-    """Share of generated words that are in the lexicon, and share of words that sit inside
-    sentences the grammar accepts (the first and last, possibly cut, words are dropped)."""
-    words = text.split()[1:-1]
-    if not words:
-        return {"lexicon": 0.0, "grammatical": 0.0}
-    vocab = g.vocabulary()
-    _, in_sentences = grammar.split_stream(g, words)
-    return {"lexicon": sum(w in vocab for w in words) / len(words), "grammatical": in_sentences / len(words)}
 
 
 # --- baseline ---------------------------------------------------------------------------------
@@ -269,7 +266,7 @@ def run_baseline(cfg, verbose=True):
     params, history, data = train(cfg, verbose=verbose)
     train_loop_s = time.perf_counter() - start
     samples = generate(params, cfg, 2000, np.random.default_rng(cfg.seed + 1))
-    quality = text_quality(samples[0], data["grammar"])
+    quality = grammar.text_quality(samples[0], data["grammar"])
     held = history["held_out_loss"][-1][0]
     metrics = {"held_out_loss": held, "entropy_rate": data["entropy_rate"],
                "entropy_rate_monte_carlo": grammar.monte_carlo_entropy_rate(data["grammar"], 20_000,
@@ -278,7 +275,7 @@ def run_baseline(cfg, verbose=True):
                "spectral_radius": history["spectral_radius"][-1][0],
                "lexicon_fraction": quality["lexicon"], "grammatical_fraction": quality["grammatical"],
                "clipped_fraction": float(history["clipped"].mean())}
-    results = {"problem": SLUG, "config": dataclasses.asdict(cfg), "metrics": metrics,
+    results = {"problem": SLUG, "config": config_record(cfg), "metrics": metrics,
                "sample": samples[0][:400], "history": history_json(history),
                "train_loop_s": train_loop_s, "versions": versions()}
     return results, params, history, data
@@ -311,19 +308,20 @@ def print_baseline(results):
     print(f"\n  training loop {results['train_loop_s']:.1f} s")
 
 
+@command
 def main(argv=None):
-    cfg = parse_config(Config, __doc__, argv, lambda c: validate(resolve(c)))
+    cfg = parse_config(Config, __doc__, argv, check)
+    if cfg.study:  # each study saves its own results file
+        return studies.run(sys.modules[__name__], cfg, cfg.results_dir or scratch_dir(ROOT, SLUG))
     start = time.perf_counter()
-    try:
-        if cfg.study:  # each study saves its own results file
-            import _char_rnn_lab_studies as studies  # the ten studies live beside this file
-            return studies.run(cfg)
-        results, *_ = run_baseline(cfg)
-    except TrainingDiverged as err:
-        fail(str(err))
+    results, params, _, _ = run_baseline(cfg)
     results["wallclock_s"] = time.perf_counter() - start
+    m = results["metrics"]
+    check_learned(m["held_out_loss"], m["uniform_loss"], f"the uniform guess log {V}", "lower --lr or --clip",
+                  what="held-out loss (nats/char)", smoke=cfg.quick)
     print_baseline(results)
     write_results(cfg.save_results, results)
+    save_params(cfg.save_params, params, results["config"], SLUG)
     return results
 
 

@@ -27,32 +27,28 @@ B 0.52 / 0.73 / 0.96 for beta = 0 / 0.5 / 1 (python problems/atomic_states.py --
 exp1 --networks 3); the paper reports X -> 1.0, B ~ 0.5 at beta = 0 and X ~ 0.8, B ~ 0.96
 at beta = 1.
 
+The GIF goes to results/atomic_states/atomic_states.gif unless --out says otherwise;
+--publish rewrites the committed gifs/atomic_states.gif.
+
     python problems/make_atomic_states_gif.py                          # exp1, 3 networks, ~30 frames
     python problems/make_atomic_states_gif.py --experiment exp2 --out /tmp/exp2.gif
     python problems/make_atomic_states_gif.py --networks 10 --out /tmp/exp1_10.gif   # the paper's 10
-    python problems/make_atomic_states_gif.py --quick --out /tmp/quick.gif   # seconds: a few frames
+    python problems/make_atomic_states_gif.py --quick                  # seconds: a few frames
+    python problems/make_atomic_states_gif.py --publish                # the committed GIF
 """
 
-import argparse
-import pathlib
 import sys
 import time
 
-HERE = pathlib.Path(__file__).resolve().parent  # Python puts this folder on the path for a script
+import atomic_states as atom  # first: it sets the BLAS thread count before numpy loads
 
-import atomic_states as atom  # noqa: E402  (first: it sets the BLAS thread count before numpy loads)
-
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from _gif import shared_palette, write_gif  # noqa: E402
+from _figures import (colour_strip, figure_parser, frame_pixels, parse_args, plt, report,  # noqa: E402
+                      shared_palette, write_gif)
+from rnn_numpy.experiment import Progress, command, non_negative_int  # noqa: E402
 
-ROOT = HERE.parent
-DEFAULT_OUT = ROOT / "gifs" / f"{atom.SLUG}.gif"
 FIGSIZE, DPI = (10, 5.9), 90
 N_COLOURS = 128
 CMAP = "viridis"
@@ -97,7 +93,7 @@ def train_with_snapshots(cfg):
         snapshots.append({"step": step, "x": x, "cue": cue,
                           "x_acc": atom.balanced_accuracy(x), "cue_acc": atom.balanced_accuracy(cue)})
 
-    result = atom.run_experiment(cfg, cfg.experiment, verbose=False, callback=take_snapshot)
+    result, _ = atom.run_experiment(cfg, cfg.experiment, verbose=True, callback=take_snapshot)
     return snapshots, result
 
 
@@ -223,13 +219,16 @@ class Animation:
         self.title.set_text(f"{r['experiment']} ({r['cell'].upper()}): similarity of word representations, "
                             f"{when}")
         self.look.set_text(look)
-        self.fig.canvas.draw()
-        return np.asarray(self.fig.canvas.buffer_rgba())[..., :3].copy()
+        return frame_pixels(self.fig)
 
 
 def render_frames(cfg, snapshots, result, picked):
     animation = Animation(cfg, result)
-    frames = [animation.frame(snapshots[i], i) for i in picked]
+    progress = Progress("frames drawn", len(picked))
+    frames = []
+    for i in picked:
+        frames.append(animation.frame(snapshots[i], i))
+        progress.update(len(frames))
     plt.close(animation.fig)
     return frames
 
@@ -237,15 +236,17 @@ def render_frames(cfg, snapshots, result, picked):
 def reduce_colours(frames):
     """One shared palette; the colour map's whole range and the line colours are kept."""
     height, width = frames[0].shape[:2]
-    ramp = plt.get_cmap(CMAP)(np.linspace(0.0, 1.0, 64))[:, :3]
-    lines = np.array([matplotlib.colors.to_rgb(k) for k in (*LEVEL_COLOURS.values(), "0.3", "0.5", "0.6")])
-    key = np.concatenate([ramp, lines])
-    strip = np.repeat((255 * key).astype(np.uint8), width // len(key) + 1, axis=0)[:width]
-    return shared_palette(frames, N_COLOURS, np.broadcast_to(strip, (height // 4, width, 3)))
+    ramp = plt.get_cmap(CMAP)(np.linspace(0.0, 1.0, 64))  # (64, 4) RGBA in [0, 1]
+    key = [*ramp, *LEVEL_COLOURS.values(), "0.3", "0.5", "0.6"]
+    return shared_palette(frames, N_COLOURS, colour_strip(key, height // 4, width))
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+QUICK_FRAMES = 6
+
+
+def parse(argv):
+    """The command line, checked; returns (args, the problem's Config for the animated run)."""
+    parser = figure_parser(__doc__, atom.SLUG, "gif")
     parser.add_argument("--experiment", default="exp1", choices=list(atom.EXPERIMENTS),
                         help="which experiment to animate (default: exp1, the paper's Figure 3)")
     parser.add_argument("--networks", type=int, default=3,
@@ -256,44 +257,43 @@ def parse_args(argv):
                         help=f"training steps (default: {atom.Config.steps}, the problem's)")
     parser.add_argument("--frames", type=int, default=30,
                         help="about this many frames, half evenly spaced in time and half where the curves "
-                             "move (default: 30)")
+                             f"move (default: 30; --quick: {QUICK_FRAMES})")
     parser.add_argument("--fps", type=float, default=4, help="frames per second; the first frame is held "
                         f"{FIRST_FRAME_HOLD_S:g} s and the last {LAST_FRAME_HOLD_S:g} s (default: 4)")
-    parser.add_argument("--seed", type=int, default=atom.Config.seed,
+    parser.add_argument("--seed", type=non_negative_int, default=atom.Config.seed,
                         help=f"seed of the corpora and initializations (default: {atom.Config.seed})")
-    parser.add_argument("--out", type=pathlib.Path, default=DEFAULT_OUT,
-                        help="where to write the GIF (default: gifs/atomic_states.gif in the repository, "
-                             "whatever the working directory)")
-    parser.add_argument("--quick", action="store_true",
-                        help="a seconds-long smoke run (the problem's --quick: 300 steps, a few frames)")
-    args = parser.parse_args(argv)
-    if args.frames < 2:
-        parser.error(f"--frames must be at least 2 (got {args.frames})")
-    if not args.fps > 0:
-        parser.error(f"--fps must be positive (got {args.fps})")
-    cfg = atom.resolve(atom.Config(experiment=args.experiment, networks=args.networks, steps=args.steps,
-                                   seed=args.seed, quick=args.quick))
-    problems = atom.validate(cfg)
-    if problems:
-        parser.error("; ".join(problems))
-    return args, cfg
+
+    def config(args):
+        return atom.resolve(atom.Config(experiment=args.experiment, networks=args.networks, steps=args.steps,
+                                        seed=args.seed, quick=args.quick))
+
+    def check(args):
+        problems = []
+        if args.frames < 2:
+            problems.append(f"--frames must be at least 2 (got {args.frames})")
+        if not args.fps > 0:
+            problems.append(f"--fps must be positive (got {args.fps})")
+        return problems + atom.validate(config(args))
+
+    args = parse_args(parser, argv, atom.SLUG, check)
+    return args, config(args)
 
 
+@command
 def main(argv=None):
-    args, cfg = parse_args(argv)
+    args, cfg = parse(argv)
     start = time.perf_counter()
-    print(f"training {cfg.experiment}: {len(atom.LEVELS)} conditions x {cfg.networks} networks, {cfg.steps} steps")
-    try:
-        snapshots, result = train_with_snapshots(cfg)
-    except atom.TrainingDiverged as err:
-        atom.fail(str(err))
+    print(f"training {cfg.experiment}: {len(atom.LEVELS)} conditions x {cfg.networks} networks, {cfg.steps} steps",
+          flush=True)
+    snapshots, result = train_with_snapshots(cfg)
     atom.print_result(result)
-    picked = choose_frames(result, min(args.frames, 6) if args.quick else args.frames)
+    picked = choose_frames(result, min(args.frames, QUICK_FRAMES) if args.quick else args.frames)
     frames = reduce_colours(render_frames(cfg, snapshots, result, picked))
     write_gif(args.out, frames, args.fps, FIRST_FRAME_HOLD_S, LAST_FRAME_HOLD_S)
-    elapsed = time.perf_counter() - start
-    print(f"wrote {args.out}: {len(frames)} frames (steps {', '.join(str(snapshots[i]['step']) for i in picked)}), "
-          f"{args.out.stat().st_size / 1e6:.2f} MB, {elapsed:.1f} s")
+    print(f"{len(frames)} frames (steps {', '.join(str(snapshots[i]['step']) for i in picked)}), "
+          f"{args.out.stat().st_size / 1e6:.2f} MB")
+    report([args.out], start)
+    return frames
 
 
 if __name__ == "__main__":

@@ -19,33 +19,30 @@ keep getting more grammatical after that (87% of words inside grammatical senten
 6000, 99% at step 30,000; numbers from the two runs below with the default settings).
 --steps 30000 animates the whole baseline (about 70 s on a 2-core machine).
 
+The GIF goes to results/char_rnn_lab/char_rnn_lab.gif unless --out says otherwise;
+--publish rewrites the committed gifs/char_rnn_lab.gif.
+
     python problems/make_char_rnn_lab_gif.py                      # 6000 steps, about 36 frames
     python problems/make_char_rnn_lab_gif.py --steps 30000 --out /tmp/full.gif
-    python problems/make_char_rnn_lab_gif.py --quick --out /tmp/quick.gif   # seconds: a few frames
+    python problems/make_char_rnn_lab_gif.py --quick              # seconds: a few frames
+    python problems/make_char_rnn_lab_gif.py --publish            # the committed GIF
 """
 
-import argparse
 import dataclasses
-import pathlib
 import sys
 import time
 
-HERE = pathlib.Path(__file__).resolve().parent  # Python puts this folder on the path for a script
+import char_rnn_lab as lab  # first: it sets the BLAS thread count before numpy loads
 
-import char_rnn_lab as lab  # noqa: E402  (first: it sets the BLAS thread count before numpy loads)
-
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+import _char_grammar as grammar  # noqa: E402
 import visualize_char_rnn_lab as viz  # noqa: E402  (the coloured-text helpers)
-from _gif import shared_palette, write_gif  # noqa: E402
+from _figures import (colour_strip, figure_parser, frame_pixels, parse_args, plt, report,  # noqa: E402
+                      shared_palette, write_gif)
 from rnn_numpy import init  # noqa: E402
+from rnn_numpy.experiment import Progress, command, non_negative_int  # noqa: E402
 
-ROOT = HERE.parent
-DEFAULT_OUT = ROOT / "gifs" / f"{lab.SLUG}.gif"
 FIGSIZE, DPI = (8, 5), 100
 N_COLOURS = 96
 TEXT_LINES, TEXT_WIDTH = 2, 62  # about 120 characters shown
@@ -73,7 +70,7 @@ def snapshot(params, cfg, g, step):
     """What a frame needs from the network at this step: its text (from a fixed generator
     seed) and the lexicon / grammatical shares of that text."""
     text = lab.generate(params, cfg, QUALITY_CHARS, np.random.default_rng(0))[0]
-    return {"step": step, "text": text, **lab.text_quality(text, g)}
+    return {"step": step, "text": text, **grammar.text_quality(text, g)}
 
 
 def train_with_snapshots(cfg, n_frames):
@@ -85,9 +82,12 @@ def train_with_snapshots(cfg, n_frames):
     params0 = lab.init_params(cfg, [{}])  # the same weights train() starts from (same seed)
     snapshots = [snapshot(params0, cfg, data["grammar"], 0)]
 
+    progress = Progress("training steps", cfg.steps)
+
     def take_snapshot(step, params, history):
         if step + 1 in wanted:
             snapshots.append(snapshot(params, cfg, data["grammar"], step + 1))
+        progress.update(step + 1, f"held-out loss {history['held_out_loss'][-1][0]:.3f} nats/char")
 
     _, history, _ = lab.train(cfg, data=data, callback=take_snapshot)
     curves = {"step": np.r_[0, history["step"]],
@@ -134,12 +134,12 @@ class Animation:
     def _draw_loss(self, ax, floor):
         c = self.curves
         ax.axhline(floor, color=viz.FLOOR, ls="--", lw=1.2, label=f"entropy floor {floor:.3f}")
-        ax.axhline(np.log(lab.V), color=viz.UNIFORM, ls="-.", lw=1, label=f"uniform guess {np.log(lab.V):.2f}")
+        ax.axhline(np.log(grammar.V), color=viz.UNIFORM, ls="-.", lw=1, label=f"uniform guess {np.log(grammar.V):.2f}")
         self.loss_line, = ax.plot([], [], color=viz.HELD_OUT, lw=2)
         self.loss_dot, = ax.plot([], [], "o", color=viz.HELD_OUT, ms=5)
         self._log_step_axis(ax)
         ax.set_yscale("log")
-        ax.set_ylim(floor * 0.9, max(c["held_out"].max(), np.log(lab.V)) * 1.25)
+        ax.set_ylim(floor * 0.9, max(c["held_out"].max(), np.log(grammar.V)) * 1.25)
         ticks = [t for t in (0.3, 0.5, 1, 2, 3) if floor * 0.9 < t]
         ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
         ax.minorticks_off()
@@ -182,13 +182,16 @@ class Animation:
         self.title.set_text(f"Char-RNN learning a toy grammar: {when} (of {self.cfg.steps})\n"
                             "watch invented strings (red: not a word of the lexicon) turn into words, "
                             "then into sentences")
-        self.fig.canvas.draw()
-        return np.asarray(self.fig.canvas.buffer_rgba())[..., :3].copy()
+        return frame_pixels(self.fig)
 
 
 def render_frames(cfg, snapshots, curves, data):
     animation = Animation(cfg, curves, data)
-    frames = [animation.frame(snap) for snap in snapshots]
+    progress = Progress("frames drawn", len(snapshots))
+    frames = []
+    for snap in snapshots:
+        frames.append(animation.frame(snap))
+        progress.update(len(frames))
     plt.close(animation.fig)
     return frames
 
@@ -197,36 +200,36 @@ def reduce_colours(frames):
     """One shared palette; the curve colours are kept so that thin lines keep their own colour."""
     height, width = frames[0].shape[:2]
     key = [viz.HELD_OUT, RHO, viz.FLOOR, viz.NONWORD, viz.UNIFORM]
-    strip = np.repeat((255 * np.array([matplotlib.colors.to_rgb(k) for k in key])).astype(np.uint8),
-                      width // len(key) + 1, axis=0)[:width]
-    return shared_palette(frames, N_COLOURS, np.broadcast_to(strip, (height // 4, width, 3)))
+    return shared_palette(frames, N_COLOURS, colour_strip(key, height // 4, width))
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+QUICK_FRAMES = 6
+
+
+def parse(argv):
+    parser = figure_parser(__doc__, lab.SLUG, "gif")
     parser.add_argument("--steps", type=int, default=6000,
                         help="training steps to animate (default: 6000, about half a minute to build; the "
                              "held-out loss is near its plateau by then; the baseline runs 30000)")
     parser.add_argument("--frames", type=int, default=36,
                         help="about this many snapshots after the initialization, dense early and sparse "
-                             "late (default: 36)")
+                             f"late (default: 36; --quick: {QUICK_FRAMES})")
     parser.add_argument("--fps", type=float, default=3, help="frames per second; the first frame is held "
                         f"{FIRST_FRAME_HOLD_S:g} s and the last {LAST_FRAME_HOLD_S:g} s (default: 3)")
-    parser.add_argument("--seed", type=int, default=lab.Config.seed, help="initialization seed (default: 42)")
-    parser.add_argument("--out", type=pathlib.Path, default=DEFAULT_OUT,
-                        help="where to write the GIF (default: gifs/char_rnn_lab.gif in the repository, "
-                             "whatever the working directory)")
-    parser.add_argument("--quick", action="store_true",
-                        help="a seconds-long smoke run (the problem's --quick: 300 steps on a small corpus, "
-                             "a few frames)")
-    args = parser.parse_args(argv)
-    if args.steps < 2:
-        parser.error(f"--steps must be at least 2 (got {args.steps})")
-    if args.frames < 2:
-        parser.error(f"--frames must be at least 2 (got {args.frames})")
-    if not args.fps > 0:
-        parser.error(f"--fps must be positive (got {args.fps})")
-    return args
+    parser.add_argument("--seed", type=non_negative_int, default=lab.Config.seed,
+                        help=f"initialization seed (default: {lab.Config.seed})")
+
+    def check(args):
+        problems = []
+        if args.steps < 2:
+            problems.append(f"--steps must be at least 2 (got {args.steps})")
+        if args.frames < 2:
+            problems.append(f"--frames must be at least 2 (got {args.frames})")
+        if not args.fps > 0:
+            problems.append(f"--fps must be positive (got {args.fps})")
+        return problems
+
+    return parse_args(parser, argv, lab.SLUG, check)
 
 
 def make_config(args):
@@ -235,16 +238,19 @@ def make_config(args):
     return dataclasses.replace(cfg, eval_every=max(1, cfg.steps // N_EVALUATIONS))
 
 
+@command
 def main(argv=None):
-    args = parse_args(argv)
+    args = parse(argv)
     start = time.perf_counter()
     cfg = make_config(args)
-    snapshots, curves, data = train_with_snapshots(cfg, min(args.frames, 6) if args.quick else args.frames)
+    print(f"training the baseline network for {cfg.steps} steps, with snapshots", flush=True)
+    snapshots, curves, data = train_with_snapshots(cfg, min(args.frames, QUICK_FRAMES) if args.quick else args.frames)
     frames = reduce_colours(render_frames(cfg, snapshots, curves, data))
     write_gif(args.out, frames, args.fps, FIRST_FRAME_HOLD_S, LAST_FRAME_HOLD_S)
-    elapsed = time.perf_counter() - start
-    print(f"wrote {args.out}: {len(frames)} frames (steps {', '.join(str(s['step']) for s in snapshots)}), "
-          f"{args.out.stat().st_size / 1e6:.2f} MB, {elapsed:.1f} s")
+    print(f"{len(frames)} frames (steps {', '.join(str(s['step']) for s in snapshots)}), "
+          f"{args.out.stat().st_size / 1e6:.2f} MB")
+    report([args.out], start)
+    return frames
 
 
 if __name__ == "__main__":

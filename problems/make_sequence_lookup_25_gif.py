@@ -8,29 +8,26 @@ Each frame shows, at that sweep:
     right, top    training loss (log) and train / held-out accuracy so far
     right, bottom the recurrent weights W_hh, on one colour scale for the whole animation
 
+The GIF goes to results/sequence_lookup_25/sequence_lookup_25.gif unless --out says
+otherwise; --publish rewrites the committed gifs/sequence_lookup_25.gif.
+
     python problems/make_sequence_lookup_25_gif.py                     # fixed timing, seed 0
     python problems/make_sequence_lookup_25_gif.py --variable-timing --out /tmp/variable.gif
+    python problems/make_sequence_lookup_25_gif.py --quick             # seconds: a few frames
+    python problems/make_sequence_lookup_25_gif.py --publish           # the committed GIF
 """
 
-import argparse
-import pathlib
 import sys
 import time
 
-HERE = pathlib.Path(__file__).resolve().parent  # Python puts this folder on the path for a script
+import sequence_lookup_25 as slu  # first: it sets the BLAS thread count before numpy loads
 
-import sequence_lookup_25 as slu  # noqa: E402  (first: it sets the BLAS thread count before numpy loads)
-
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from _gif import shared_palette, write_gif  # noqa: E402
+from _figures import (colour_strip, figure_parser, frame_pixels, parse_args, plt, report,  # noqa: E402
+                      shared_palette, write_gif)
+from rnn_numpy.experiment import Progress, command, non_negative_int  # noqa: E402
 
-ROOT = HERE.parent
-DEFAULT_OUT = ROOT / "gifs" / f"{slu.SLUG}.gif"
 GREEN, RED = "#2ca02c", "#d62728"
 FIGSIZE, DPI = (8, 4.5), 100
 N_COLOURS = 128
@@ -170,14 +167,17 @@ class Animation:
         timing = "variable timing" if cfg.variable_timing else "fixed timing"
         self.title.set_text(f"25-sequence look-up ({timing}, H={cfg.n_hidden}): sweep {upto} of {cfg.n_sweeps}"
                             f"\nwatch the held-out outputs settle onto their targets")
-        self.fig.canvas.draw()
-        return np.asarray(self.fig.canvas.buffer_rgba())[..., :3].copy()
+        return frame_pixels(self.fig)
 
 
 def render_frames(cfg, snapshots, history, data):
     w_max = max(np.abs(W).max() for _, _, W in snapshots)
     animation = Animation(cfg, history, data, w_max)
-    frames = [animation.frame(*snapshot) for snapshot in snapshots]
+    progress = Progress("frames drawn", len(snapshots))
+    frames = []
+    for snapshot in snapshots:
+        frames.append(animation.frame(*snapshot))
+        progress.update(len(frames))
     plt.close(animation.fig)
     return frames
 
@@ -185,43 +185,48 @@ def render_frames(cfg, snapshots, history, data):
 def reduce_colours(frames):
     """One shared palette; a wide strip of the weight colour map is kept so that its rare dark
     ends (the largest weights) keep their own colours instead of merging into green and red."""
-    width = frames[0].shape[1]
-    gradient = plt.get_cmap(WEIGHT_CMAP)(np.linspace(0, 1, width))[:, :3]  # (width, 3) in [0, 1]
-    return shared_palette(frames, N_COLOURS,
-                          np.broadcast_to((255 * gradient).astype(np.uint8), (frames[0].shape[0] // 2, width, 3)))
+    height, width = frames[0].shape[:2]
+    gradient = plt.get_cmap(WEIGHT_CMAP)(np.linspace(0, 1, width))  # (width, 4) RGBA in [0, 1]
+    return shared_palette(frames, N_COLOURS, colour_strip(gradient, height // 2, width))
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seed", type=int, default=0, help="initialization seed of the network (default: 0)")
+QUICK_FRAMES = 4
+
+
+def parse(argv):
+    parser = figure_parser(__doc__, slu.SLUG, "gif")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="initialization seed of the network (default: 0)")
     parser.add_argument("--variable-timing", action="store_true",
                         help="animate the variable-timing variant (each letter held 1-2 steps, H=60) "
                              "instead of fixed timing")
-    parser.add_argument("--out", type=pathlib.Path, default=DEFAULT_OUT,
-                        help="where to write the GIF (default: gifs/sequence_lookup_25.gif in the repository, "
-                             "whatever the working directory)")
     parser.add_argument("--frames", type=int, default=40,
-                        help="about this many snapshots, dense early and sparse late (default: 40)")
+                        help=f"about this many snapshots, dense early and sparse late (default: 40; --quick: "
+                             f"{QUICK_FRAMES})")
     parser.add_argument("--fps", type=float, default=8, help="frames per second; the last frame is held "
                         f"{LAST_FRAME_HOLD_S:g} s (default: 8)")
-    args = parser.parse_args(argv)
-    if args.frames < 2:
-        parser.error(f"--frames must be at least 2 (got {args.frames})")
-    if not args.fps > 0:
-        parser.error(f"--fps must be positive (got {args.fps})")
-    return args
+
+    def check(args):
+        problems = []
+        if args.frames < 2:
+            problems.append(f"--frames must be at least 2 (got {args.frames})")
+        if not args.fps > 0:
+            problems.append(f"--fps must be positive (got {args.fps})")
+        return problems
+
+    return parse_args(parser, argv, slu.SLUG, check)
 
 
+@command
 def main(argv=None):
-    args = parse_args(argv)
+    args = parse(argv)
     start = time.perf_counter()
-    cfg = slu.resolve(slu.Config(seed=args.seed, variable_timing=args.variable_timing))
-    snapshots, history, data = train_with_snapshots(cfg, args.frames)
+    cfg = slu.resolve(slu.Config(seed=args.seed, variable_timing=args.variable_timing, quick=args.quick))
+    snapshots, history, data = train_with_snapshots(cfg, min(args.frames, QUICK_FRAMES) if args.quick else args.frames)
     frames = reduce_colours(render_frames(cfg, snapshots, history, data))
     write_gif(args.out, frames, args.fps, last_hold_s=LAST_FRAME_HOLD_S)
-    elapsed = time.perf_counter() - start
-    print(f"wrote {args.out}: {len(frames)} frames, {args.out.stat().st_size / 1e6:.2f} MB, "
-          f"{elapsed:.1f} s")
+    print(f"{len(frames)} frames, {args.out.stat().st_size / 1e6:.2f} MB")
+    report([args.out], start)
+    return frames
 
 
 if __name__ == "__main__":

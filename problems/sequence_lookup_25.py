@@ -1,4 +1,6 @@
-"""Rumelhart, Hinton & Williams (1986), the 25-sequence look-up.
+"""The 25-sequence look-up of Rumelhart, Hinton & Williams (1986), "Learning internal
+representations by error propagation", Parallel Distributed Processing, Vol. 1, Ch. 8
+(MIT Press), with the teacher rule, sizes and settings of a public reference implementation.
 Demonstrates: a small tanh RNN trained by BPTT on 20 five-letter sequences -> 3-bit codes
 generalizes to held-out sequences, also when each letter is held for a random number of
 steps. Equations, data, deviations: see sequence_lookup_25.md.
@@ -7,6 +9,7 @@ steps. Equations, data, deviations: see sequence_lookup_25.md.
     python problems/sequence_lookup_25.py --variable-timing --seed 0
     python problems/sequence_lookup_25.py --multi-seed 5
     python problems/sequence_lookup_25.py --study datasets --save-results results/datasets.json
+    python problems/sequence_lookup_25.py --save-params results/seed0.npz   # the trained weights
     python problems/sequence_lookup_25.py --quick          # a seconds-long smoke run
 """
 
@@ -21,9 +24,11 @@ from dataclasses import dataclass  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+import _sequence_lookup_25_studies as studies  # noqa: E402  (work beyond the reference)
 from rnn_numpy import losses, optim, readout, rnn  # noqa: E402
-from rnn_numpy.experiment import (TrainingDiverged, check_finite, fail, option,  # noqa: E402
-                                  parse_config, versions, write_results)
+from rnn_numpy.experiment import (check_finite, check_learned, changed, command, config_record, non_negative_int,  # noqa: E402
+                                  only_with, option, output_file, parse_config, save_params, versions,
+                                  write_results)
 
 SLUG = "sequence_lookup_25"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -48,8 +53,8 @@ REFERENCE = {
 
 @dataclass
 class Config:
-    seed: int = option(0, "initialization seed (with --multi-seed K: seeds seed .. seed+K-1)")
-    dataset_seed: int = option(0, "seed of the sequence sample and the train / held-out split")
+    seed: int = option(0, "initialization seed (with --multi-seed K: seeds seed .. seed+K-1)", non_negative_int)
+    dataset_seed: int = option(0, "seed of the sequence sample and the train / held-out split", non_negative_int)
     variable_timing: bool = option(False, "hold each letter for 1..max-timing steps, redrawn every sweep")
     max_timing: int = option(2, "variable timing: the longest hold of one letter, in steps")
     n_hidden: int = option(None, "hidden units", int, default_text="30 fixed, 60 variable timing")
@@ -71,9 +76,13 @@ class Config:
     study: str = option(None, "run a study beyond the reference instead of one training run: "
                             "max_timing_3 (holds up to 3), datasets (20 dataset seeds x 5 seeds), "
                             "scale (bigger alphabets, longer sequences, more training data); "
-                            "other settings are then the study's own", str, choices=["max_timing_3", "datasets", "scale"])
+                            "it uses its own settings, so no other setting may be given with it",
+                        str, choices=list(studies.STUDIES))
     quick: bool = option(False, "a seconds-long smoke run (fewer sweeps; a study: fewer seeds too)")
-    save_results: str = option(None, "write the results as JSON to this path", str)
+    save_results: str = option(None, "write the results as JSON to this path", output_file)
+    save_params: str = option(None, "write the trained parameters (every network of the population, "
+                              "seed order) and the config as .npz to this path; read it back with "
+                              "rnn_numpy.experiment.load_params", output_file)
 
 
 def resolve(cfg):
@@ -85,8 +94,20 @@ def resolve(cfg):
     return cfg
 
 
+def check(cfg):
+    """Everything wrong with the command line, for a person to read; empty if all is well:
+    flags that would be ignored, then the resolved settings."""
+    if cfg.study:
+        ignored = changed(cfg, [f.name for f in dataclasses.fields(cfg) if f.name not in ("study", "quick", "save_results")])
+        if ignored:
+            return [f"--study runs with the study's own settings, so {', '.join(ignored)} would be ignored"]
+    return (only_with(cfg, ["curriculum", "max_timing"], cfg.variable_timing, "with --variable-timing")
+            + only_with(cfg, ["momentum"], cfg.optimizer == "sgd", "with --optimizer sgd")
+            + validate(resolve(cfg)))
+
+
 def validate(cfg):
-    """A list of problems with the settings, for a person to read; empty if all is well."""
+    """A list of problems with the (resolved) settings; empty if all is well."""
     problems = []
     for name in ("n_hidden", "n_sweeps", "multi_seed", "n_letters", "seq_len", "n_train", "n_test", "max_timing"):
         if getattr(cfg, name) < 1:
@@ -367,7 +388,10 @@ def evaluate(params, cfg, data, history):
 
 
 def baselines(data, n_train):
-    """Held-out sequences (all 3 bits) right for non-recurrent answers on the same split:
+    """What answers without recurrence get on the same split.
+    mean_code_loss: the training loss (as the reference measures it) of always answering the
+    mean training code, the best constant answer: 1/2 sum over bits of each bit's variance.
+    The rest count held-out sequences with all 3 bits right:
     majority: always answer the most common training code;
     bag of letters: per bit, a least-squares linear classifier on letter counts + a bias;
     letter x position: the same on one-hot (letter, position) features, the teacher's own
@@ -378,7 +402,8 @@ def baselines(data, n_train):
     majority = codes[np.argmax(counts)]
     n_letters = data["teacher"]["W"].shape[1]
     one_hot = letters[..., None] == np.arange(n_letters)  # (N, L, n_letters)
-    return {"majority_n_correct": int((test_t == majority).all(axis=-1).sum()),
+    return {"mean_code_loss": float(0.5 * train_t.var(axis=0).sum()),
+            "majority_n_correct": int((test_t == majority).all(axis=-1).sum()),
             "majority_code": majority.tolist(),
             "bag_of_letters_n_correct": linear_rule_n_correct(one_hot.sum(axis=1), targets, n_train),
             "letter_position_n_correct": linear_rule_n_correct(one_hot.reshape(len(letters), -1), targets, n_train)}
@@ -395,197 +420,6 @@ def linear_rule_n_correct(features, targets, n_train):
 
 def spell(letters):
     return "".join(LETTERS[i] for i in letters)
-
-
-# --- beyond the reference: three studies ------------------------------------------------------
-
-def held_out_over_timings(params, cfg, data, n_draws, rng):
-    """Score every network on n_draws fresh timing draws of the held-out sequences (timings
-    it has never seen). Returns (K, n_draws): held-out sequences right per draw."""
-    n_train, n_test, L = cfg.n_train, cfg.n_test, cfg.seq_len
-    timings = rng.integers(1, cfg.max_timing + 1, size=(n_draws * n_test, L))
-    letters = np.tile(data["letters"][n_train:], (n_draws, 1))  # (n_draws * n_test, L)
-    x, mask = encode(letters, timings, cfg.n_letters, L * cfg.max_timing)
-    y, _, _ = forward(params, x[:, None], mask)  # the (T, B) mask serves every network
-    right = bits_correct(y, np.tile(data["targets"][n_train:], (n_draws, 1))).all(axis=-1)
-    return right.reshape(len(y), n_draws, n_test).sum(axis=-1)
-
-
-def sweeps_to_full_difficulty(cfg, train_acc):
-    """Per network, the first sweep (1-based) with 100% train accuracy at the full longest
-    hold (after a curriculum has reached it), or None."""
-    start = cfg.curriculum * (cfg.max_timing - 1) if cfg.curriculum else 0
-    later = first_full_sweep(train_acc[start:])
-    return [None if s is None else s + start for s in later]
-
-
-def study_max_timing_3(quick=False):
-    """(a) Holds of 1..3 steps: the reference's settings against a curriculum and Adam,
-    20 seeds each, scored on the fixed held-out draw and on 200 fresh timing draws."""
-    n_seeds, n_sweeps = (3, 150) if quick else (20, 2000)
-    every = n_sweeps // 10
-    conditions = [("reference settings (SGD lr 0.02)", {}),
-                  (f"curriculum: longest hold 1, 2, 3, raised every {every} sweeps", {"curriculum": every}),
-                  ("Adam lr 0.003", {"optimizer": "adam", "lr": 0.003})]
-    rows = []
-    for name, change in conditions:
-        cfg = resolve(Config(variable_timing=True, max_timing=3, multi_seed=n_seeds, n_sweeps=n_sweeps, **change))
-        start = time.perf_counter()
-        params, history, data = train(cfg)
-        seconds = time.perf_counter() - start
-        per_seed = evaluate(params, cfg, data, history)
-        fresh = held_out_over_timings(params, cfg, data, 200, np.random.default_rng(2024))  # (K, 200)
-        converged = sweeps_to_full_difficulty(cfg, history["train_acc"])
-        done = [c for c in converged if c is not None]
-        rows.append({
-            "condition": name, "config": dataclasses.asdict(cfg), "seconds": seconds,
-            "train_solved": sum(s["train_acc"] == 1.0 for s in per_seed),
-            "held_out_5_of_5": sum(s["test_n_correct"] == 5 for s in per_seed),
-            "held_out_n_correct": [s["test_n_correct"] for s in per_seed],
-            "fresh_timings_mean_acc": float(fresh.mean() / cfg.n_test),
-            "fresh_timings_all_right": float((fresh == cfg.n_test).mean()),
-            "fresh_timings_acc_per_seed": (fresh.mean(axis=1) / cfg.n_test).tolist(),
-            "converged_full_difficulty": converged,
-            "converged_median": float(np.median(done)) if done else None,
-            "curve_sweeps": list(range(1, n_sweeps + 1, 5)),  # curves kept every 5th sweep
-            "train_acc_percentiles": np.percentile(history["train_acc"][::5], [10, 50, 90], axis=1).tolist(),
-            "loss_percentiles": np.percentile(history["loss"][::5], [10, 50, 90], axis=1).tolist(),
-        })
-    return {"study": "max_timing_3", "n_seeds": n_seeds, "n_sweeps": n_sweeps,
-            "held_out": [spell(s) for s in data["letters"][20:]], "rows": rows}
-
-
-def study_datasets(quick=False):
-    """(b) Is generalization real? Many dataset seeds x init seeds (one population run per
-    dataset), the held-out score next to both baselines, and which bits fail where."""
-    dataset_seeds, n_seeds = (range(3), 2) if quick else (range(20), 5)
-    all_logits = teacher_logits(all_sequences(5, 5), make_teacher())  # (3125, 3)
-    rows = []
-    for ds in dataset_seeds:
-        cfg = resolve(Config(dataset_seed=ds, multi_seed=n_seeds, n_sweeps=120 if quick else None))
-        params, history, data = train(cfg)
-        per_seed = evaluate(params, cfg, data, history)
-        base = baselines(data, cfg.n_train)
-        margins = np.abs(teacher_logits(data["letters"][cfg.n_train:], data["teacher"]))  # (5, 3)
-        wrong_bits = np.array([[not ok for ok in row] for s in per_seed
-                               for row in bit_pass(s, data, cfg)]).reshape(n_seeds, cfg.n_test, N_BITS)
-        rows.append({
-            "dataset_seed": ds, "held_out": [spell(s) for s in data["letters"][cfg.n_train:]],
-            "rnn_n_correct": [s["test_n_correct"] for s in per_seed],
-            "train_solved": sum(s["train_acc"] == 1.0 for s in per_seed),
-            "majority_n_correct": base["majority_n_correct"],
-            "bag_of_letters_n_correct": base["bag_of_letters_n_correct"],
-            "letter_position_n_correct": base["letter_position_n_correct"],
-            "held_out_margins": margins.tolist(),
-            "wrong_bits": wrong_bits.astype(int).tolist(),  # (seeds, held out, bits)
-        })
-    wrong = np.array([r["wrong_bits"] for r in rows])  # (datasets, seeds, held out, bits)
-    margins = np.array([r["held_out_margins"] for r in rows])  # (datasets, held out, bits)
-    return {"study": "datasets", "n_datasets": len(rows), "n_seeds": n_seeds, "rows": rows,
-            "bit_error_rate": wrong.mean(axis=(0, 1, 2)).tolist(),
-            "bit_error_rate_without_dataset_0": wrong[1:].mean(axis=(0, 1, 2)).tolist(),
-            "teacher_margin_median_all_sequences": np.median(np.abs(all_logits), axis=0).tolist(),
-            "teacher_near_boundary_all_sequences": (np.abs(all_logits) < 0.25).mean(axis=0).tolist(),
-            "error_rate_by_margin": error_rate_by_margin(wrong, margins)}
-
-
-def bit_pass(per_seed_row, data, cfg):
-    """(n_test, 3) booleans: which held-out bits one network got right."""
-    y = np.array(per_seed_row["test_outputs"])
-    return bits_correct(y, data["targets"][cfg.n_train:])
-
-
-def all_sequences(n_letters, seq_len):
-    """Every possible sequence, (n_letters^seq_len, seq_len)."""
-    return np.stack(np.unravel_index(np.arange(n_letters ** seq_len), (n_letters,) * seq_len), axis=-1)
-
-
-def error_rate_by_margin(wrong, margins, edges=(0, 0.25, 0.5, 1.0, np.inf)):
-    """Bit error rate of held-out bits grouped by the teacher's |logit| (distance from the
-    decision boundary). wrong (datasets, seeds, held out, bits), margins (datasets, held out, bits)."""
-    per_bit = np.broadcast_to(margins[:, None], wrong.shape)
-    out = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        sel = (per_bit >= lo) & (per_bit < hi)
-        out.append({"margin_from": lo, "margin_to": None if np.isinf(hi) else hi,
-                    "n_bits": int(sel.sum()), "error_rate": float(wrong[sel].mean()) if sel.any() else None})
-    return out
-
-
-def study_scale(quick=False):
-    """(c) Scale: the 5 x 5 task against 10 letters x 8 positions, with 20 training
-    sequences (the reference's budget) and more; held-out accuracy on 200 unseen sequences
-    so that a difference of a few per cent is visible (a 5-sequence test set cannot show it)."""
-    shapes = [(5, 5), (10, 8)]
-    n_trains, n_test, n_seeds = ([20, 100], 50, 2) if quick else ([20, 50, 100, 200, 500], 200, 5)
-    rows = []
-    for n_letters, seq_len in shapes:
-        for n_train in n_trains:
-            cfg = resolve(Config(n_letters=n_letters, seq_len=seq_len, n_train=n_train, n_test=n_test,
-                                 multi_seed=n_seeds, n_sweeps=120 if quick else None))
-            start = time.perf_counter()
-            params, history, data = train(cfg)
-            per_seed = evaluate(params, cfg, data, history)
-            base = baselines(data, n_train)
-            rows.append({"n_letters": n_letters, "seq_len": seq_len, "n_train": n_train, "n_test": n_test,
-                         "seconds": time.perf_counter() - start,
-                         "train_acc": [s["train_acc"] for s in per_seed],
-                         "test_acc": [s["test_acc"] for s in per_seed],
-                         "majority_acc": base["majority_n_correct"] / n_test,
-                         "bag_of_letters_acc": base["bag_of_letters_n_correct"] / n_test,
-                         "letter_position_acc": base["letter_position_n_correct"] / n_test})
-    return {"study": "scale", "n_seeds": n_seeds, "n_test": n_test, "rows": rows}
-
-
-STUDIES = {"max_timing_3": study_max_timing_3, "datasets": study_datasets, "scale": study_scale}
-
-
-def print_study(results):
-    name = results["study"]
-    if name == "max_timing_3":
-        print(f"\n(a) holds of 1..3 steps, {results['n_seeds']} seeds x {results['n_sweeps']} sweeps; "
-              f"held-out: fixed draw and 200 fresh timing draws")
-        print(f"  {'condition':<58}{'20/20':>7}{'5/5':>6}{'fresh acc':>11}{'converged':>13}{'time':>8}")
-        for r in results["rows"]:
-            n = len(r["held_out_n_correct"])
-            n_conv = sum(c is not None for c in r["converged_full_difficulty"])
-            conv = "-" if r["converged_median"] is None else f"{r['converged_median']:.0f} ({n_conv}/{n})"
-            print(f"  {r['condition']:<58}{r['train_solved']:>4}/{n}{r['held_out_5_of_5']:>3}/{n}"
-                  f"{r['fresh_timings_mean_acc']:>10.1%}{conv:>13}{r['seconds']:>7.1f}s")
-        print("  20/20: seeds with every training sequence right at the end; 5/5: seeds with every held-out")
-        print("  sequence right (fixed draw); fresh acc: held-out accuracy over 200 fresh timing draws;")
-        print("  converged: median first sweep with 100% train accuracy at the full longest hold (seeds that got there)")
-    elif name == "datasets":
-        rows = results["rows"]
-        rnn_acc = np.mean([np.mean(r["rnn_n_correct"]) for r in rows]) / 5
-        maj = np.mean([r["majority_n_correct"] for r in rows]) / 5
-        bag = np.mean([r["bag_of_letters_n_correct"] for r in rows]) / 5
-        pos = np.mean([r["letter_position_n_correct"] for r in rows]) / 5
-        print(f"\n(b) {results['n_datasets']} dataset seeds x {results['n_seeds']} init seeds, fixed timing")
-        print(f"  {'dataset':>8}{'RNN held out (per seed)':>28}{'majority':>10}{'bag':>6}{'letter x pos':>14}")
-        for r in rows:
-            print(f"  {r['dataset_seed']:>8}{' '.join(map(str, r['rnn_n_correct'])):>28}"
-                  f"{r['majority_n_correct']:>8}/5{r['bag_of_letters_n_correct']:>4}/5{r['letter_position_n_correct']:>12}/5")
-        print(f"  mean held-out accuracy: RNN {rnn_acc:.1%}, majority {maj:.1%}, bag of letters {bag:.1%}, "
-              f"letter x position {pos:.1%}")
-        print("  held-out bit error rate, bits 0/1/2: "
-              + "/".join(f"{e:.1%}" for e in results["bit_error_rate"])
-              + "  (without dataset 0: " + "/".join(f"{e:.1%}" for e in results["bit_error_rate_without_dataset_0"]) + ")")
-        print("  teacher: share of all 3125 sequences within 0.25 of the boundary, bits 0/1/2: "
-              + "/".join(f"{e:.1%}" for e in results["teacher_near_boundary_all_sequences"]))
-        for b in results["error_rate_by_margin"]:
-            hi = "inf" if b["margin_to"] is None else b["margin_to"]
-            rate = "-" if b["error_rate"] is None else f"{b['error_rate']:.1%}"
-            print(f"  bits with teacher |logit| in [{b['margin_from']}, {hi}): {b['n_bits']:>5} bits, error rate {rate}")
-    else:
-        print(f"\n(c) scale: held-out accuracy on {results['n_test']} unseen sequences, "
-              f"{results['n_seeds']} seeds, H=30, fixed timing")
-        print(f"  {'letters x length':>17}{'train':>7}{'train acc':>11}{'held out':>10}{'majority':>10}{'bag':>7}"
-              f"{'letter x pos':>14}")
-        for r in results["rows"]:
-            print(f"  {str(r['n_letters']) + ' x ' + str(r['seq_len']):>17}{r['n_train']:>7}"
-                  f"{np.mean(r['train_acc']):>10.1%}{np.mean(r['test_acc']):>10.1%}"
-                  f"{r['majority_acc']:>10.1%}{r['bag_of_letters_acc']:>7.1%}{r['letter_position_acc']:>14.1%}")
 
 
 # --- report -----------------------------------------------------------------------------------
@@ -605,7 +439,7 @@ def run(cfg, verbose=True):
     metrics["baseline_bag_of_letters_n_correct"] = base["bag_of_letters_n_correct"]
     results = {
         "problem": SLUG,
-        "config": dataclasses.asdict(cfg),
+        "config": config_record(cfg),
         "metrics": metrics,
         "per_seed": per_seed,
         "baselines": base,
@@ -655,30 +489,34 @@ def print_report(results, cfg):
     print(f"    linear classifier on letter x position:      {base['letter_position_n_correct']}/{n_test}"
           "  (the teacher's own form)")
     print("    A held-out score means something only above these.")
+    print(f"    always the mean training code: training loss {base['mean_code_loss']:.2f} (every run must end below it)")
     print(f"\n  training loop {results['train_loop_s']:.2f} s")
 
 
+@command
 def main(argv=None):
-    cfg = parse_config(Config, __doc__, argv, lambda c: validate(resolve(c)))
+    cfg = parse_config(Config, __doc__, argv, check)
     if cfg.study:
         return main_study(cfg)
     start = time.perf_counter()
-    try:
-        results, *_ = run(cfg, verbose=True)
-    except TrainingDiverged as err:
-        fail(str(err))
+    results, params, _, _ = run(cfg, verbose=True)
     results["wallclock_s"] = time.perf_counter() - start
+    check_learned([s["final_loss"] for s in results["per_seed"]], results["baselines"]["mean_code_loss"],
+                  "always answering the mean training code", "change --lr or --grad-clip, or train longer (--n-sweeps)",
+                  smoke=cfg.quick)
     print_report(results, cfg)
     write_results(cfg.save_results, results)
+    save_params(cfg.save_params, params, results["config"], SLUG)
     return results
 
 
 def main_study(cfg):
     start = time.perf_counter()
-    results = STUDIES[cfg.study](quick=cfg.quick)
-    results.update(problem=SLUG, config=dataclasses.asdict(cfg), versions=versions(),
+    study = studies.STUDIES[cfg.study]
+    results = study.run(sys.modules[__name__], quick=cfg.quick)  # the study trains with this module
+    results.update(problem=SLUG, config=config_record(cfg), versions=versions(),
                    wallclock_s=time.perf_counter() - start)
-    print_study(results)
+    study.show(results)
     print(f"\n  study took {results['wallclock_s']:.1f} s")
     write_results(cfg.save_results, results)
     return results

@@ -20,39 +20,34 @@ Draws, from one results file of `python problems/atomic_states.py --experiment a
                        experiment, grouped bars with +-1 sd error bars; diamonds: the numbers
                        the paper states in its text, where it states one
 
-The results come from --results PATH, by default results.json in --out-dir (so
-viz/atomic_states/results.json). If that file is missing, this script first runs every
-experiment (atomic_states.py --experiment all) and writes it there: about 15 minutes on a
-2-core machine (--quick: the seconds-long smoke version; for tests, with a scratch
---out-dir). The child-directed-speech analogue ("cds") gets its own figure, cds.png.
+The results come from --results PATH, by default the committed
+viz/atomic_states/results.json. If there is none, this script first runs every experiment
+(atomic_states.py --experiment all), about 15 minutes on a 2-core machine, and keeps the
+results beside the figures. The child-directed-speech analogue ("cds") gets its own
+figure, cds.png.
+
+The figures go to results/atomic_states/ unless --out-dir says otherwise; only --publish
+rewrites the committed files in viz/atomic_states/ (every experiment run again in full:
+about 15 minutes) and then gifs/atomic_states.gif.
 
     python problems/visualize_atomic_states.py                      # from viz/atomic_states/results.json
     python problems/visualize_atomic_states.py --results /tmp/atomic.json --out-dir /tmp/figs
-    python problems/visualize_atomic_states.py --quick --out-dir /tmp/figs   # a seconds-long smoke run
+    python problems/visualize_atomic_states.py --quick              # seconds: quick runs of exp2 and cds
+    python problems/visualize_atomic_states.py --publish            # regenerate viz/ and gifs/
 """
 
-import argparse
-import json
-import pathlib
 import sys
 import time
 
-HERE = pathlib.Path(__file__).resolve().parent  # Python puts this folder on the path for a script
+import atomic_states as atom  # first: it sets the BLAS thread count before numpy loads
 
-import atomic_states as atom  # noqa: E402  (first: it sets the BLAS thread count before numpy loads)
-
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-
-from _figures import save  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-ROOT = HERE.parent
-DEFAULT_OUT_DIR = ROOT / "viz" / atom.SLUG
+from _figures import VIZ, figure_parser, load_results, parse_args, plt, publish_gif, report, save  # noqa: E402
+from rnn_numpy.experiment import RunError, command, input_file, save_json  # noqa: E402
+
 LEVEL_COLOURS = {0.0: "#d62728", 0.5: "#1f77b4", 1.0: "black"}  # the paper's: red, blue, black
 LEVEL_NAMES = {0.0: "no redundancy", 0.5: "partial redundancy", 1.0: "full redundancy"}
 CHANCE, YLIM = 0.5, (0.4, 1.02)
@@ -67,17 +62,23 @@ PAPER_FIGURE = {"exp1": "the paper's Figure 3", "exp2": "the paper's Figure 4",
 # None where it gives no number. Marked as diamonds on summary.png.
 # --- inputs -----------------------------------------------------------------------------------
 
-def load_or_run(path, quick):
-    """The results of all experiments: from path if it exists, else run them (which writes it)."""
-    if not path.exists():
-        print(f"{path} not found: running all the experiments (--experiment all) to make it "
-              f"({'--quick: seconds' if quick else 'about 15 minutes on a 2-core machine'})")
-        atom.main(["--experiment", "all", "--save-results", str(path)] + (["--quick"] if quick else []))
-    results = json.loads(path.read_text())
-    if results.get("problem") != atom.SLUG or not isinstance(results.get("experiments"), dict):
-        raise SystemExit(f"error: {path} is not an {atom.SLUG} results file (write one with: "
-                         "python problems/atomic_states.py --experiment all --save-results PATH)")
-    return results
+QUICK_EXPERIMENTS = ("exp2", "cds")  # --quick: a pre-training experiment and the analogue
+
+
+def experiment_results(args):
+    """The results of all experiments: from --results or the committed results.json, else
+    from fresh runs kept in the output folder (always for --quick and --publish).
+    Returns (results, the results file this wrote, or None)."""
+    committed = VIZ / atom.SLUG / "results.json"
+    source = args.results or (committed if committed.exists() and not (args.quick or args.publish) else None)
+    if source is not None:
+        return load_results(source, atom.SLUG, lambda r: isinstance(r.get("experiments"), dict),
+                            "python problems/atomic_states.py --experiment all --save-results PATH"), None
+    names = QUICK_EXPERIMENTS if args.quick else ["all"]
+    print(f"running {' and '.join(names)}{' (--quick)' if args.quick else ' (about 15 minutes)'}", flush=True)
+    runs = [atom.main(["--experiment", name] + (["--quick"] if args.quick else [])) for name in names]
+    results = {**runs[0], "experiments": {k: v for run in runs for k, v in run["experiments"].items()}}
+    return results, save_json(args.out_dir / "results.json", results)
 
 
 def is_curve_result(name, r):
@@ -250,44 +251,47 @@ def plot_cds(r):
 
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--results", type=pathlib.Path,
-                        help="results JSON written by `python problems/atomic_states.py --experiment all "
-                             "--save-results PATH` (default: results.json in --out-dir; if missing, all "
-                             "experiments are run first and written there, about 15 minutes)")
-    parser.add_argument("--out-dir", type=pathlib.Path, default=DEFAULT_OUT_DIR,
-                        help="folder for the PNGs (and the results file it makes), created if missing "
-                             "(default: viz/atomic_states in the repository, whatever the working directory)")
-    parser.add_argument("--quick", action="store_true",
-                        help="when this script has to run the experiments itself, run the seconds-long "
-                             "--quick version (for tests; use with a scratch --out-dir)")
-    return parser.parse_args(argv)
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    start = time.perf_counter()
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    results = load_or_run(args.results or args.out_dir / "results.json", args.quick)
-    names = []
-    written = []
+def make_figures(results, out_dir):
+    names, written = [], []
     for name, r in results["experiments"].items():
         if is_curve_result(name, r):
             names.append(name)
         elif name == "cds":
-            written.append(save(plot_cds(r), args.out_dir / "cds.png"))
+            written.append(save(plot_cds(r), out_dir / "cds.png"))
         else:
             print(f"skipping {name}: not a result this script knows how to draw")
     if not names and not written:
-        raise SystemExit("error: the results hold no experiment to draw")
-    written += [save(plot_experiment(name, results["experiments"][name]), args.out_dir / f"{name}.png")
-                for name in names]
+        raise RunError("the results hold no experiment to draw")
+    written += [save(plot_experiment(name, results["experiments"][name]), out_dir / f"{name}.png") for name in names]
     if names:
-        written.append(save(plot_summary(results, names), args.out_dir / "summary.png"))
-    for path in written:
-        print(f"wrote {path}")
-    print(f"done in {time.perf_counter() - start:.1f} s")
+        written.append(save(plot_summary(results, names), out_dir / "summary.png"))
+    return written
+
+
+def parse(argv):
+    parser = figure_parser(__doc__, atom.SLUG, "folder")
+    parser.add_argument("--results", type=input_file,
+                        help="results JSON written by `python problems/atomic_states.py --experiment all "
+                             "--save-results PATH` (default: the committed viz/atomic_states/results.json; "
+                             "if missing, all experiments are run first, about 15 minutes)")
+
+    def check(args):
+        return ["--quick draws from fresh quick runs, so --results would be ignored"] \
+            if args.quick and args.results is not None else []
+
+    return parse_args(parser, argv, atom.SLUG, check)
+
+
+@command
+def main(argv=None):
+    args = parse(argv)
+    start = time.perf_counter()
+    results, results_file = experiment_results(args)
+    written = make_figures(results, args.out_dir) + ([results_file] if results_file else [])
+    if args.publish:
+        written.append(publish_gif(atom.SLUG))
+    report(written, start)
+    return written
 
 
 if __name__ == "__main__":

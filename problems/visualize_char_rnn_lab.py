@@ -1,7 +1,7 @@
 """Static figures for the character-level RNN lab (char_rnn_lab.py).
 
-Draws the baseline (H=64, chunk 25, Adam lr 0.01, clip 5, orthogonal init, tanh, 30,000
-steps, seed 42) into viz/char_rnn_lab/:
+Draws the baseline (H=64, chunk 25, AdaGrad lr 0.01, clip 5, orthogonal init, tanh, 30,000
+steps, seed 42):
 
     baseline_learning_curve.png   training and held-out loss (nats/char) against step, with the
                                   exact entropy floor of the grammar, the target band (floor + 0.15)
@@ -11,50 +11,46 @@ steps, seed 42) into viz/char_rnn_lab/:
     baseline_samples.png          generated text at temperatures 0.5, 0.7 and 1.0, every word coloured
                                   by whether it is a word and whether it sits in a grammatical sentence
 
-The first two figures come from a baseline results file: --results PATH, else
-viz/char_rnn_lab/baseline.json (in --out-dir), and if that is missing the baseline is run
-first (about a minute) and its results are written there. The samples figure needs the
-trained weights, which the results file does not hold: the script retrains the network from
-the file's config (same seed, same network; about a minute, checked against the file's final
+The first two figures come from a baseline results file: --results PATH, else the committed
+viz/char_rnn_lab/baseline.json; if there is none, the baseline is run first (about a
+minute) and its results are written beside the figures. The samples figure needs trained
+weights, which a results file does not hold: the script retrains the network from the
+file's config (same seed, same network; about a minute, checked against the file's final
 held-out loss). --no-samples skips that figure and the retraining.
 
-With --study NAME the script draws study_<name>.png from study_<name>.json (in --out-dir, or
---results PATH), running the study first if the file is missing.
+With --study NAME the script draws study_<name>.png from the committed study_<name>.json
+(or --results PATH), running the study first if there is none.
+
+The figures go to results/char_rnn_lab/ unless --out-dir says otherwise; only --publish
+rewrites the committed files in viz/char_rnn_lab/ (the baseline and all ten studies, run
+again in full: about 25 minutes) and then gifs/char_rnn_lab.gif.
 
     python problems/visualize_char_rnn_lab.py                         # the three baseline figures
     python problems/visualize_char_rnn_lab.py --no-samples            # seconds: only the JSON figures
     python problems/visualize_char_rnn_lab.py --results results/baseline.json --out-dir /tmp/figs
-    python problems/visualize_char_rnn_lab.py --quick --out-dir /tmp/figs   # a seconds-long smoke run
     python problems/visualize_char_rnn_lab.py --study all
+    python problems/visualize_char_rnn_lab.py --quick                 # seconds: from quick runs
+    python problems/visualize_char_rnn_lab.py --publish               # regenerate viz/ and gifs/
 """
 
-import argparse
 import dataclasses
-import json
-import pathlib
 import sys
+import tempfile
 import time
 
-HERE = pathlib.Path(__file__).resolve().parent  # Python puts this folder on the path for a script
+import char_rnn_lab as lab  # first: it sets the BLAS thread count before numpy loads
 
-import char_rnn_lab as lab  # noqa: E402  (first: it sets the BLAS thread count before numpy loads)
-
-import _char_grammar as grammar  # noqa: E402
 import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
-
-from _figures import save  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import NullFormatter  # noqa: E402
 
+import _char_grammar as grammar  # noqa: E402
+from _figures import VIZ, figure_parser, load_results, parse_args, plt, publish_gif, report, save  # noqa: E402
 from rnn_numpy import init  # noqa: E402
+from rnn_numpy.experiment import command, input_file, load_params  # noqa: E402
 
-ROOT = HERE.parent
-DEFAULT_OUT_DIR = ROOT / "viz" / lab.SLUG
 TARGET_GAP = 0.15  # the lab's target: held-out loss within 0.15 nats/char of the floor
 HELD_OUT, TRAIN, FLOOR, UNIFORM = "#1f77b4", "black", "#d62728", "0.45"
 WORD, STRAY, NONWORD = "black", "#e07b00", "#d62728"  # word colours in generated text
@@ -64,23 +60,40 @@ SAMPLE_CHARS = 2000  # generated per temperature; the fractions are measured on 
 
 # --- inputs -----------------------------------------------------------------------------------
 
-def load_or_run_baseline(path, quick):
-    """The baseline results: from path if it exists, else run the baseline (which writes it)."""
-    if not path.exists():
-        print(f"{path} not found: running the baseline{' (--quick)' if quick else ''} to make it")
-        lab.main(["--save-results", str(path)] + (["--quick"] if quick else []))
-    results = json.loads(path.read_text())
-    if results.get("problem") != lab.SLUG or "study" in results or "history" not in results:
-        raise SystemExit(f"error: {path} is not a {lab.SLUG} baseline results file "
-                         "(write one with: python problems/char_rnn_lab.py --save-results PATH)")
-    return results
+HOW_TO_RUN = "python problems/char_rnn_lab.py"
+
+
+def is_baseline(results):
+    return "study" not in results and "history" in results and "metrics" in results
+
+
+def run_baseline(out_dir, quick):
+    """Run the baseline (--quick: the smoke version) and keep its results in out_dir.
+    Returns (results, params): the weights come back through --save-params."""
+    print(f"running the baseline{' (--quick)' if quick else ' (about a minute)'}", flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        weights = f"{folder}/baseline.npz"
+        results = lab.main(["--save-results", str(out_dir / "baseline.json"), "--save-params", weights]
+                           + (["--quick"] if quick else []))
+        params, _ = load_params(weights)
+    return results, params
+
+
+def baseline_results(args):
+    """(results, params or None): from --results or the committed baseline.json, else from a
+    fresh run (always for --quick and --publish)."""
+    committed = VIZ / lab.SLUG / "baseline.json"
+    source = args.results or (committed if committed.exists() and not (args.quick or args.publish) else None)
+    if source is None:
+        return run_baseline(args.out_dir, args.quick)
+    return load_results(source, lab.SLUG, is_baseline, f"{HOW_TO_RUN} --save-results PATH"), None
 
 
 def config_of(results):
     """The Config the results were made with (without --save-results / --study)."""
     names = {f.name for f in dataclasses.fields(lab.Config)}
     cfg = lab.Config(**{k: v for k, v in results["config"].items() if k in names})
-    return lab.resolve(dataclasses.replace(cfg, save_results=None, study=None))
+    return lab.resolve(dataclasses.replace(cfg, save_results=None, save_params=None, study=None, results_dir=None))
 
 
 def curves(results):
@@ -200,7 +213,9 @@ def retrain(results):
     """Train the network of the results file again (deterministic: same seed, same weights)
     and check it against the file's final held-out loss. Returns (params, cfg, data)."""
     cfg = config_of(results)
-    params, history, data = lab.train(cfg)
+    print(f"retraining the baseline network for the samples figure ({cfg.steps} steps; --no-samples skips it)",
+          flush=True)
+    params, history, data = lab.train(cfg, verbose=True)
     again, saved = history["held_out_loss"][-1][0], results["metrics"]["held_out_loss"]
     if abs(again - saved) > 1e-6:
         print(f"warning: the retrained network's held-out loss {again:.6f} differs from the results file's "
@@ -265,13 +280,13 @@ def colour_handles(grammatical=True):
 
 def plot_samples(params, cfg, data, n_lines=5, width=124):
     """Text at each temperature from one generator seed, with the lexicon and grammatical
-    fractions of lab.text_quality over SAMPLE_CHARS characters (the first n_lines are shown)."""
+    fractions of grammar.text_quality over SAMPLE_CHARS characters (the first n_lines are shown)."""
     g = data["grammar"]
     fig, axes = plt.subplots(len(SAMPLE_TEMPERATURES), 1, figsize=(12.5, 6.6))
     for ax, temperature in zip(axes, SAMPLE_TEMPERATURES):
         text = lab.generate(params, cfg, SAMPLE_CHARS, np.random.default_rng(cfg.seed + 1),
                             temperature=temperature)[0]
-        quality = lab.text_quality(text, g)
+        quality = grammar.text_quality(text, g)
         words = text.split()
         draw_words(ax, wrap_words(words, word_colours(words, g), width)[:n_lines], 0.0, 0.98, 10.5)
         ax.set_title(f"temperature {temperature:g}:  {quality['lexicon']:.1%} of words in the lexicon,  "
@@ -486,7 +501,7 @@ def plot_study_lr(r):
 
 
 def plot_study_grid(r):
-    acts = ["tanh", "relu", "sigmoid"]
+    acts = list(dict.fromkeys(x["activation"] for x in r["rows"]))  # in the order trained
     Hs = sorted({x["hidden"] for x in r["rows"]})
     chunks = sorted({x["chunk"] for x in r["rows"]})
     fig, axes = plt.subplots(1, len(acts), figsize=(15, 4.3), sharey=True)
@@ -521,77 +536,82 @@ STUDY_FIGURES = {"init": plot_study_init, "hidden": plot_study_hidden, "tbptt": 
                  "novel_word": plot_study_novel_word, "lr": plot_study_lr, "grid": plot_study_grid}
 
 
-def load_or_run_study(name, path, quick):
-    """The study's results from path (<folder>/study_<name>.json), else run the study, which
-    writes that file. (--results-dir, not --save-results: lab.main saves its own summary of the
-    run to --save-results, over the study's file.)"""
-    if not path.exists():
-        print(f"{path} not found: running the study {name}{' (--quick)' if quick else ''} to make it")
-        lab.main(["--study", name, "--results-dir", str(path.parent)] + (["--quick"] if quick else []))
-    return json.loads(path.read_text())
+def study_results(name, args):
+    """A study's results: from --results or the committed study_<name>.json, else from a
+    fresh run saved in the output folder (always for --quick and --publish)."""
+    committed = VIZ / lab.SLUG / f"study_{name}.json"
+    source = args.results or (committed if committed.exists() and not (args.quick or args.publish) else None)
+    if source is None:
+        lab.main(["--study", name, "--results-dir", str(args.out_dir)] + (["--quick"] if args.quick else []))
+        source = args.out_dir / f"study_{name}.json"
+    return load_results(source, lab.SLUG, lambda r: r.get("study") == name, f"{HOW_TO_RUN} --study {name}")
 
 
-def make_study_figures(args):
-    names = list(STUDY_FIGURES) if args.study == "all" else [args.study]
-    if not names:
-        print("no study figures are defined yet (STUDY_FIGURES is empty)")
-    written = []
-    for name in names:
-        results = load_or_run_study(name, args.results or args.out_dir / f"study_{name}.json", args.quick)
-        written.append(save(STUDY_FIGURES[name](results), args.out_dir / f"study_{name}.png"))
-    return written
-
-
-# --- output -----------------------------------------------------------------------------------
-
+def make_study_figures(names, args):
+    return [save(STUDY_FIGURES[name](study_results(name, args)), args.out_dir / f"study_{name}.png")
+            for name in names]
 
 
 def make_baseline_figures(args):
-    results = load_or_run_baseline(args.results or args.out_dir / "baseline.json", args.quick)
+    results, params = baseline_results(args)
     written = [save(plot_learning_curve(results), args.out_dir / "baseline_learning_curve.png"),
                save(plot_spectral_radius(results), args.out_dir / "baseline_spectral_radius.png")]
     if args.no_samples:
         print("skipping baseline_samples.png (--no-samples)")
         return written
-    print("retraining the baseline network for the samples figure "
-          f"({'about a minute' if not results['config'].get('quick') else 'seconds'}; --no-samples skips it)")
-    written.append(save(plot_samples(*retrain(results)), args.out_dir / "baseline_samples.png"))
+    if params is None:
+        params, cfg, data = retrain(results)
+    else:
+        cfg, data = config_of(results), {"grammar": grammar.Grammar()}  # the samples figure needs only the grammar
+    written.append(save(plot_samples(params, cfg, data), args.out_dir / "baseline_samples.png"))
     return written
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--results", type=pathlib.Path,
+def publish(args):
+    """Regenerate every committed file: the baseline and each study run in full, their JSON
+    and figures in viz/char_rnn_lab/, then the GIF."""
+    written = make_baseline_figures(args) + [args.out_dir / "baseline.json"]
+    written += make_study_figures(STUDY_FIGURES, args) + [args.out_dir / f"study_{n}.json" for n in STUDY_FIGURES]
+    return written + [publish_gif(lab.SLUG)]
+
+
+def parse(argv):
+    parser = figure_parser(__doc__, lab.SLUG, "folder")
+    parser.add_argument("--results", type=input_file,
                         help="results JSON to draw from: a baseline file written by "
                              "`python problems/char_rnn_lab.py --save-results PATH`, or with --study NAME "
-                             "that study's file (default: baseline.json / study_<name>.json in --out-dir, "
-                             "made by running the baseline / study if missing)")
-    parser.add_argument("--out-dir", type=pathlib.Path, default=DEFAULT_OUT_DIR,
-                        help="folder for the PNGs (and the results files it makes), created if missing "
-                             "(default: viz/char_rnn_lab in the repository, whatever the working directory)")
+                             "that study's file (default: the committed viz/char_rnn_lab/baseline.json / "
+                             "study_<name>.json; if missing, the baseline / study is run first)")
     parser.add_argument("--study", choices=[*STUDY_FIGURES, "all"],
                         help="draw the figure of one study (or all) instead, study_<name>.png")
     parser.add_argument("--no-samples", action="store_true",
                         help="skip baseline_samples.png, which retrains the network (about a minute)")
-    parser.add_argument("--quick", action="store_true",
-                        help="when this script has to run the baseline or a study itself, run the seconds-long "
-                             "--quick version (for tests; use with a scratch --out-dir)")
-    args = parser.parse_args(argv)
-    if args.results is not None and not args.results.exists():
-        parser.error(f"--results {args.results}: no such file")
-    if args.study == "all" and args.results is not None:
-        parser.error("--results names one study's file; use it with --study NAME, not --study all")
-    return args
+
+    def check(args):
+        problems = []
+        if args.study == "all" and args.results is not None:
+            problems.append("--results names one study's file; use it with --study NAME, not --study all")
+        if args.study and args.no_samples:
+            problems.append("--no-samples only applies to the baseline figures, not with --study")
+        if args.quick and args.results is not None:
+            problems.append("--quick draws from a fresh quick run, so --results would be ignored")
+        return problems
+
+    return parse_args(parser, argv, lab.SLUG, check)
 
 
+@command
 def main(argv=None):
-    args = parse_args(argv)
+    args = parse(argv)
     start = time.perf_counter()
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    written = make_study_figures(args) if args.study else make_baseline_figures(args)
-    for path in written:
-        print(f"wrote {path}")
-    print(f"done in {time.perf_counter() - start:.1f} s")
+    if args.publish:
+        written = publish(args)
+    elif args.study:
+        written = make_study_figures(list(STUDY_FIGURES) if args.study == "all" else [args.study], args)
+    else:
+        written = make_baseline_figures(args)
+    report(written, start)
+    return written
 
 
 if __name__ == "__main__":

@@ -10,36 +10,32 @@ timing) and writes, for each timing, into viz/sequence_lookup_25/:
 
 where <timing> is "fixed" or "variable"; and with --study, the figures of the three studies
 beyond the reference, study_max_timing_3.png, study_datasets.png, study_scale.png, drawn
-from the study_<name>.json files beside them.
+from the committed viz/sequence_lookup_25/study_<name>.json (the study is run first when
+that file is missing, with --rerun, or with --quick).
+
+The figures go to results/sequence_lookup_25/ unless --out-dir says otherwise; only
+--publish rewrites the committed files (all figures and study results, then the GIF).
 
     python problems/visualize_sequence_lookup_25.py                    # both timings, seed 0
     python problems/visualize_sequence_lookup_25.py --timing fixed --seed 3
     python problems/visualize_sequence_lookup_25.py --variable-timing --out-dir /tmp/figs
     python problems/visualize_sequence_lookup_25.py --study all
+    python problems/visualize_sequence_lookup_25.py --quick            # seconds: quick runs
+    python problems/visualize_sequence_lookup_25.py --publish          # regenerate viz/ and gifs/ (a few minutes)
 """
 
-import argparse
-import json
-import pathlib
 import sys
 import time
 
-HERE = pathlib.Path(__file__).resolve().parent  # Python puts this folder on the path for a script
+import sequence_lookup_25 as slu  # first: it sets the BLAS thread count before numpy loads
 
-import sequence_lookup_25 as slu  # noqa: E402  (first: it sets the BLAS thread count before numpy loads)
-
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-
-from _figures import save  # noqa: E402
 from matplotlib.collections import PatchCollection  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
-ROOT = HERE.parent
-DEFAULT_OUT_DIR = ROOT / "viz" / slu.SLUG
+from _figures import VIZ, figure_parser, load_results, parse_args, plt, publish_gif, report, save  # noqa: E402
+from rnn_numpy.experiment import command, non_negative_int  # noqa: E402
+
 GREEN, RED = "#2ca02c", "#d62728"
 BIT_STYLES = [dict(color="#1f77b4", lw=3.0, ls="-"), dict(color="#ff7f0e", lw=2.0, ls="--"),
               dict(color="#9467bd", lw=1.5, ls=":")]  # distinct styles, so lines that coincide stay visible
@@ -47,12 +43,12 @@ BIT_STYLES = [dict(color="#1f77b4", lw=3.0, ls="-"), dict(color="#ff7f0e", lw=2.
 
 # --- training and scoring ---------------------------------------------------------------------
 
-def train_and_score(seed, variable_timing):
+def train_and_score(seed, variable_timing, quick=False):
     """Train one network and score all 25 sequences on the same inputs evaluate() uses.
 
     Returns a dict: cfg, params, history, data, y (25, 3) final outputs, margin (25,),
     passed (25,) bools, metrics (evaluate()'s dict for this seed)."""
-    cfg = slu.resolve(slu.Config(seed=seed, variable_timing=variable_timing))
+    cfg = slu.resolve(slu.Config(seed=seed, variable_timing=variable_timing, quick=quick))
     params, history, data = slu.train(cfg)
     x, mask = slu.evaluation_inputs(cfg, data, 1)
     y = slu.forward(params, x, mask)[0][0]  # (25, 3)
@@ -101,7 +97,7 @@ def plot_training_curves(run):
 
     plot_curve(ax_loss, sweeps, hist["loss"][:, 0], smooth, color="black")
     ax_loss.set_yscale("log")
-    ax_loss.set_ylabel("training loss\n(1/2 sum of squared errors, mean over 20)")
+    ax_loss.set_ylabel(f"training loss\n(1/2 sum of squared errors, mean over {cfg.n_train})")
     ax_loss.set_title(f"Training loss: from {hist['loss'][0, 0]:.1e} to {hist['loss'][-1, 0]:.1e}")
 
     plot_curve(ax_acc, sweeps, hist["train_acc"][:, 0], smooth, color="black", lw=2.5,
@@ -130,7 +126,7 @@ def plot_training_curves(run):
     for ax in (ax_acc, ax_train_bits, ax_test_bits):
         ax.set_ylim(-0.03, 1.05)
     if converged is not None:
-        ax_loss.text(converged * 1.1, 0.04, f"sweep {converged}: first time all\n20 training sequences right",
+        ax_loss.text(converged * 1.1, 0.04, f"sweep {converged}: first time all\n{cfg.n_train} training sequences right",
                      transform=ax_loss.get_xaxis_transform(), va="bottom", fontsize=9, color="0.3")
     note = ("\nfaint: every sweep (fresh random timings each sweep); bold: mean over the last 15% of sweeps"
             if smooth else "")
@@ -316,13 +312,18 @@ FIGURES = {"training_curves": plot_training_curves, "weights": plot_weights,
 
 # --- the three studies beyond the reference ---------------------------------------------------
 
-def load_or_run_study(name, out_dir, rerun):
-    """The study's results: from viz/<slug>/study_<name>.json if it is there (the committed
-    figures are drawn from those files), else run the study (which writes that file)."""
+def study_results(name, out_dir, quick=False, rerun=False):
+    """The study's results: from the committed viz/<slug>/study_<name>.json, unless it is
+    missing or --rerun / --quick asks for a fresh run, which is saved to out_dir."""
+    committed = VIZ / slu.SLUG / f"study_{name}.json"
+    if committed.exists() and not (quick or rerun or out_dir == committed.parent):
+        return load_results(committed, slu.SLUG, lambda r: r.get("study") == name, f"{HOW_TO_RUN} --study {name}")
     path = out_dir / f"study_{name}.json"
-    if rerun or not path.exists():
-        slu.main(["--study", name, "--save-results", str(path)])
-    return json.loads(path.read_text())
+    print(f"running the study {name}{' (--quick)' if quick else ''} into {path}", flush=True)
+    return slu.main(["--study", name, "--save-results", str(path)] + (["--quick"] if quick else []))
+
+
+HOW_TO_RUN = "python problems/sequence_lookup_25.py"
 
 
 def plot_study_max_timing_3(results):
@@ -352,7 +353,8 @@ def plot_study_max_timing_3(results):
                      ["reference\nsettings", "curriculum", "Adam"], fontsize=9)
     right.set(ylabel="held-out accuracy over 200 fresh timings", ylim=(0.5, 1.06),
               title="Each seed on timings it never saw (bar: mean)")
-    fig.suptitle("(a) Holds up to 3 steps: the reference's settings train; a curriculum generalizes best")
+    fig.suptitle("(a) Holds up to 3 steps: the reference's settings, a curriculum and Adam all train; "
+                 "right: how each seed does on held-out timings it never saw")
     fig.tight_layout()
     return fig
 
@@ -374,9 +376,11 @@ def plot_study_datasets(results):
             label="linear, letter x position")
     mean_rnn = np.mean([np.mean(r["rnn_n_correct"]) for r in rows])
     ax.axhline(mean_rnn, color="black", lw=1, ls="--")
-    ax.text(len(rows) - 0.5, mean_rnn + 0.08, f"RNN mean {mean_rnn:.2f}/5", ha="right", fontsize=8)
-    ax.set(xticks=xs, xlabel="dataset seed (which 25 sequences, which 5 held out)", ylabel="held-out sequences right (of 5)",
-           ylim=(-0.3, 5.6), title="Dataset seed 0 is a lucky split")
+    n_test = results["n_test"]
+    ax.text(len(rows) - 0.5, mean_rnn + 0.08, f"RNN mean {mean_rnn:.2f}/{n_test}", ha="right", fontsize=8)
+    ax.set(xticks=xs, xlabel=f"dataset seed (which sequences, which {n_test} held out)",
+           ylabel=f"held-out sequences right (of {n_test})", ylim=(-0.3, n_test + 0.6),
+           title="Dataset seed 0 is a lucky split")
     ax.legend(fontsize=8, loc="upper right", ncol=2)
     ax = axes[1]
     width = 0.38
@@ -433,58 +437,71 @@ STUDY_FIGURES = {"max_timing_3": plot_study_max_timing_3, "datasets": plot_study
 
 
 
-def make_figures(seed, variable_timing, out_dir):
-    run = train_and_score(seed, variable_timing)
+def make_figures(seed, variable_timing, out_dir, quick=False):
+    run = train_and_score(seed, variable_timing, quick)
     suffix = "variable" if variable_timing else "fixed"
-    written = []
-    for name, plot in FIGURES.items():
-        path = out_dir / f"{name}_{suffix}.png"
-        save(plot(run), path)
-        written.append(path)
-    return written
+    return [save(plot(run), out_dir / f"{name}_{suffix}.png") for name, plot in FIGURES.items()]
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seed", type=int, default=0, help="initialization seed of the network (default: 0)")
+def make_study_figures(names, out_dir, quick=False, rerun=False):
+    return [save(STUDY_FIGURES[name](study_results(name, out_dir, quick, rerun)), out_dir / f"study_{name}.png")
+            for name in names]
+
+
+def publish(out_dir):
+    """Regenerate every committed file of this problem: the figures of both timings, each
+    study's results and figure (full runs: a few minutes), then the GIF."""
+    written = make_figures(0, False, out_dir) + make_figures(0, True, out_dir)
+    written += make_study_figures(STUDY_FIGURES, out_dir)
+    written += [out_dir / f"study_{name}.json" for name in STUDY_FIGURES]
+    return written + [publish_gif(slu.SLUG)]
+
+
+def parse(argv):
+    parser = figure_parser(__doc__, slu.SLUG, "folder")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="initialization seed of the network (default: 0)")
     parser.add_argument("--timing", choices=["fixed", "variable", "both"], default="both",
                         help="fixed: one letter per step (H=30); variable: each letter held 1-2 steps (H=60); "
                              "both: make the figures for each (default: both)")
-    parser.add_argument("--variable-timing", action="store_true",
-                        help="shorthand for --timing variable")
+    parser.add_argument("--variable-timing", action="store_true", help="shorthand for --timing variable")
     parser.add_argument("--study", choices=[*STUDY_FIGURES, "all"],
                         help="draw the figure of a study beyond the reference instead (study_<name>.png), "
                              "from viz/sequence_lookup_25/study_<name>.json, running the study first "
                              "if that file is missing")
     parser.add_argument("--rerun", action="store_true", help="with --study: run the study again even if "
                         "its results file exists (max_timing_3 takes about 1.5 minutes)")
-    parser.add_argument("--out-dir", type=pathlib.Path, default=DEFAULT_OUT_DIR,
-                        help="folder for the PNGs, created if missing (default: viz/sequence_lookup_25 "
-                             "in the repository, whatever the working directory)")
-    args = parser.parse_args(argv)
+
+    def check(args):
+        problems = []
+        if args.variable_timing and args.timing == "fixed":
+            problems.append("--variable-timing contradicts --timing fixed")
+        if args.rerun and not args.study:
+            problems.append("--rerun only applies with --study")
+        if args.study and (args.seed != 0 or args.timing != "both" or args.variable_timing):
+            problems.append("--study draws from the study's own runs; --seed, --timing and --variable-timing "
+                            "would be ignored")
+        return problems
+
+    args = parse_args(parser, argv, slu.SLUG, check)
     if args.variable_timing:
-        if args.timing == "fixed":
-            parser.error("--variable-timing contradicts --timing fixed")
         args.timing = "variable"
     return args
 
 
+@command
 def main(argv=None):
-    args = parse_args(argv)
+    args = parse(argv)
     start = time.perf_counter()
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    if args.study:
-        for name in STUDY_FIGURES if args.study == "all" else [args.study]:
-            path = args.out_dir / f"study_{name}.png"
-            save(STUDY_FIGURES[name](load_or_run_study(name, args.out_dir, args.rerun)), path)
-            print(f"wrote {path}")
-        print(f"done in {time.perf_counter() - start:.1f} s")
-        return
-    timings = {"fixed": [False], "variable": [True], "both": [False, True]}[args.timing]
-    for variable_timing in timings:
-        for path in make_figures(args.seed, variable_timing, args.out_dir):
-            print(f"wrote {path}")
-    print(f"done in {time.perf_counter() - start:.1f} s")
+    if args.publish:
+        written = publish(args.out_dir)
+    elif args.study:
+        names = list(STUDY_FIGURES) if args.study == "all" else [args.study]
+        written = make_study_figures(names, args.out_dir, args.quick, args.rerun)
+    else:
+        timings = {"fixed": [False], "variable": [True], "both": [False, True]}[args.timing]
+        written = [path for vt in timings for path in make_figures(args.seed, vt, args.out_dir, args.quick)]
+    report(written, start)
+    return written
 
 
 if __name__ == "__main__":

@@ -1,8 +1,23 @@
-"""Shared test helpers. The largest gradient-check relative error of the run is printed
-in pytest's summary, so every CI log shows the number the engine issue targets."""
+"""Shared test helpers.
+
+- The largest gradient-check relative error of the run is printed in pytest's summary, so
+  every CI log shows the number the engine issue targets.
+- Output that scripts write by default (results/<slug>/) goes to a temporary folder during
+  the tests ($RNN_NUMPY_SCRATCH), and the run fails if any file git tracks was changed,
+  added or removed by the end of it: tests must never rewrite the committed results.
+"""
+
+import os
+import pathlib
+import subprocess
+import tempfile
 
 import numpy as np
 import pytest
+
+from rnn_numpy.experiment import SCRATCH_ENV
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 GRADCHECK_TOLERANCE = 1e-6
 _worst = {"error": 0.0, "where": None}
@@ -25,6 +40,56 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"largest gradient-check relative error: {_worst['error']:.2e} ({_worst['where']})"
         )
+    if _tracked.get("changed"):
+        terminalreporter.write_line("the tests changed files that git tracks: " + "; ".join(_tracked["changed"]))
+
+
+# --- committed files stay untouched -------------------------------------------------------------
+
+_tracked = {}
+
+
+def tracked_state():
+    """What could show that the tests touched the repository: `git status --porcelain`
+    (ignored files left out) and the modification time of every tracked file.
+    None outside a git checkout."""
+    try:
+        status = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=True)
+        listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    mtimes = {}
+    for name in filter(None, listed.stdout.split("\0")):
+        path = ROOT / name
+        mtimes[name] = path.stat().st_mtime_ns if path.exists() else None
+    return {"status": status.stdout, "mtimes": mtimes}
+
+
+def tracked_changes(before, after):
+    """Readable differences between two tracked_state() snapshots."""
+    changes = []
+    if before["status"] != after["status"]:
+        changes.append(f"git status --porcelain went from {before['status']!r} to {after['status']!r}")
+    touched = [n for n, t in after["mtimes"].items() if before["mtimes"].get(n) != t]
+    if touched:
+        changes.append("rewritten: " + ", ".join(sorted(touched)[:10]))
+    return changes
+
+
+def pytest_sessionstart(session):
+    os.environ[SCRATCH_ENV] = tempfile.mkdtemp(prefix="rnn_numpy_scratch_")
+    _tracked["before"] = tracked_state()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before = _tracked.get("before")
+    after = tracked_state() if before is not None else None
+    if before is None or after is None:
+        return
+    _tracked["changed"] = tracked_changes(before, after)
+    if _tracked["changed"] and session.exitstatus == 0:
+        session.exitstatus = 1  # a test suite that rewrites committed results fails
+
 
 
 @pytest.fixture

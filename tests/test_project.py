@@ -1,9 +1,14 @@
-"""The promises the README makes: the set-up commands it shows are the ones CI runs, and
-the engine imports from anywhere (the package is installed, not found by path tricks)."""
+"""The promises the README makes: the set-up commands it shows are the ones CI runs, the
+engine imports from anywhere (the package is installed, not found by path tricks), and
+every problem follows the same layout, with imports that go one way."""
 
+import ast
+import dataclasses
 import pathlib
 import subprocess
 import sys
+
+from conftest import load_problem
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TEST_COMMAND = "pip install -r requirements.txt && python -m pytest -q"
@@ -26,3 +31,74 @@ def test_requirements_name_every_dependency_and_the_package():
     lines = [ln.split(">=")[0].strip() for ln in (ROOT / "requirements.txt").read_text().splitlines()]
     for name in ("numpy", "matplotlib", "imageio", "pytest", "-e ."):
         assert name in lines, f"requirements.txt must install {name}"
+
+
+# --- the layout every problem follows -------------------------------------------------------------
+
+PROBLEMS = ROOT / "problems"
+
+
+def problem_slugs():
+    """Every problems/<slug>.py that is a problem: not a helper (_name), figure or GIF script."""
+    return sorted(p.stem for p in PROBLEMS.glob("*.py")
+                  if not p.stem.startswith(("_", "visualize_", "make_")))
+
+
+def test_there_are_problems():
+    assert problem_slugs() == ["atomic_states", "char_rnn_lab", "sequence_lookup_25"]
+
+
+def test_every_problem_has_its_siblings_a_test_file_and_a_readme_row():
+    readme = (ROOT / "README.md").read_text()
+    for slug in problem_slugs():
+        for sibling in (f"visualize_{slug}.py", f"make_{slug}_gif.py", f"{slug}.md"):
+            assert (PROBLEMS / sibling).exists(), f"problems/{slug}.py has no {sibling}"
+        assert (ROOT / "tests" / f"test_{slug}.py").exists(), f"problems/{slug}.py has no tests/test_{slug}.py"
+        assert f"| [`{slug}`](problems/{slug}.md) |" in readme, f"the README's problem table has no row for {slug}"
+
+
+def test_every_script_has_the_shared_flags():
+    for slug in problem_slugs():
+        source = (PROBLEMS / f"{slug}.py").read_text()
+        for field in ("seed: int", "quick: bool", "save_results: str", "save_params: str"):
+            assert field in source, f"problems/{slug}.py has no {field.split(':')[0]} option"
+        for script in (f"visualize_{slug}.py", f"make_{slug}_gif.py"):
+            assert "figure_parser(" in (PROBLEMS / script).read_text(), f"{script} does not use the shared command line"
+
+
+def imported_modules(path):
+    """The top-level names a Python file imports (import x / from x import y)."""
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_imports_go_one_way():
+    """Helpers (problems/_*.py) never import a script; the engine never imports problems/
+    or matplotlib; a training script never imports matplotlib or a figure script."""
+    scripts = {p.stem for p in PROBLEMS.glob("*.py") if not p.stem.startswith("_")}
+    for helper in PROBLEMS.glob("_*.py"):
+        assert not imported_modules(helper) & scripts, f"{helper.name} imports a script"
+    for module in (ROOT / "rnn_numpy").glob("*.py"):
+        assert not imported_modules(module) & ({"matplotlib"} | scripts), f"rnn_numpy/{module.name}"
+    for slug in problem_slugs():
+        for helper in (PROBLEMS / f"{slug}.py",
+                       *[PROBLEMS / f"{name}.py" for name in imported_modules(PROBLEMS / f"{slug}.py") if name.startswith("_")]):
+            imported = imported_modules(helper)
+            assert "matplotlib" not in imported and "_figures" not in imported, f"{helper.name} imports matplotlib"
+
+
+def test_each_study_list_is_kept_once():
+    """The studies a problem offers come from its helper's STUDIES; the figure scripts draw
+    exactly those."""
+    for slug in ("sequence_lookup_25", "char_rnn_lab"):
+        studies = load_problem(f"_{slug}_studies").STUDIES
+        problem = load_problem(slug)
+        study_flag = next(f for f in dataclasses.fields(problem.Config) if f.name == "study")
+        assert [c for c in study_flag.metadata["choices"] if c != "all"] == list(studies)
+        assert list(load_problem(f"visualize_{slug}").STUDY_FIGURES) == list(studies)
