@@ -56,11 +56,34 @@ def figure_parser(description, slug, output):
     return parser
 
 
+QUICK_FRAMES = 6  # a --quick animation has at most this many frames
+
+
+def gif_parser(description, slug, frames, fps, frames_help, first_hold_s=None, last_hold_s=None):
+    """figure_parser for an animation, with --frames and --fps; the first and last frames
+    may be held longer (seconds)."""
+    parser = figure_parser(description, slug, "gif")
+    parser.add_argument("--frames", type=int, default=frames,
+                        help=f"about this many frames, {frames_help} (default: {frames}; --quick: at most {QUICK_FRAMES})")
+    holds = [f"the {which} frame is held {s:g} s" for which, s in (("first", first_hold_s), ("last", last_hold_s))
+             if s is not None]
+    parser.add_argument("--fps", type=float, default=fps,
+                        help=f"frames per second{'; ' if holds else ''}{' and '.join(holds)} (default: {fps:g})")
+    parser.set_defaults(first_hold_s=first_hold_s, last_hold_s=last_hold_s)
+    return parser
+
+
 def parse_args(parser, argv, slug, check=None):
     """Parse the command line, then settle where output goes (args.out_dir or args.out,
-    a pathlib.Path). check(args) -> list of problems; any problem is a usage error (exit 2)."""
+    a pathlib.Path) and, for an animation, how many frames. check(args) -> list of
+    problems; any problem is a usage error (exit 2)."""
     args = parser.parse_args(argv)
     problems = check(args) if check is not None else []
+    if hasattr(args, "frames"):
+        if args.frames < 2:
+            problems.append(f"--frames must be at least 2 (got {args.frames})")
+        if not args.fps > 0:
+            problems.append(f"--fps must be positive (got {args.fps})")
     if args.publish:
         others = [f"--{dest.replace('_', '-')}" for dest, value in vars(args).items()
                   if dest != "publish" and value != parser.get_default(dest)]
@@ -69,6 +92,8 @@ def parse_args(parser, argv, slug, check=None):
                             f"no other flag (got {', '.join(others)})")
     if problems:
         parser.error("; ".join(problems))
+    if hasattr(args, "frames") and args.quick:
+        args.frames = min(args.frames, QUICK_FRAMES)
     if hasattr(args, "out_dir"):
         args.out_dir = (VIZ / slug if args.publish else scratch_dir(ROOT, slug)) if args.out_dir is None \
             else pathlib.Path(args.out_dir)
@@ -140,6 +165,13 @@ def shared_palette(frames, n_colours, keep):
     palette = Image.fromarray(sample).quantize(colors=n_colours, dither=Image.Dither.NONE)
     return [np.asarray(Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE).convert("RGB"))
             for f in frames]
+
+
+def save_gif(args, frames, start, detail=""):
+    """Write the animation where the command line says, then the closing lines."""
+    write_gif(args.out, frames, args.fps, args.first_hold_s, args.last_hold_s)
+    print(f"{len(frames)} frames{detail}, {args.out.stat().st_size / 1e6:.2f} MB")
+    report([args.out], start)
 
 
 def write_gif(path, frames, fps, first_hold_s=None, last_hold_s=None):

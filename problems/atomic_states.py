@@ -72,7 +72,7 @@ class Config:
     steps: int = option(3000, "training steps in all (with pre-training: half of them pre-training)")
     batch: int = option(64, "consecutive windows per step")
     hidden: int = option(64, "hidden units (and embedding size)")
-    lr: float = option(None, "learning rate (default: 0.4 RNN, 1.0 LSTM, the paper's)", float,
+    lr: float = option(None, "learning rate (the paper's)", float,
                        default_text="0.4 RNN, 1.0 LSTM")
     init_bound: float = option(0.125, "every weight and bias starts uniform in +-this")
     eval_every: int = option(50, "steps between balanced-accuracy evaluations")

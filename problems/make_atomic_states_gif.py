@@ -1,6 +1,6 @@
-"""Training animation for redundancy and atomic word representations (atomic_states.py):
-the X- and B-word similarity matrices sharpening or blurring over training, beside the
-balanced-accuracy curves.
+"""Training animation for redundancy and atomic word representations (atomic_states.py;
+Huebner & Willits 2021, CoNLL): the X- and B-word similarity matrices sharpening or blurring
+over training, beside the balanced-accuracy curves.
 
 Trains one experiment (default exp1: beta in {0, 0.5, 1}) once. At every evaluation (every
 50 steps) it keeps, for network 0 of each condition, the cosine similarities between the
@@ -45,8 +45,7 @@ import atomic_states as atom  # first: it sets the BLAS thread count before nump
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from _figures import (colour_strip, figure_parser, frame_pixels, parse_args, plt, report,  # noqa: E402
-                      shared_palette, write_gif)
+from _figures import colour_strip, frame_pixels, gif_parser, parse_args, plt, save_gif, shared_palette  # noqa: E402
 from rnn_numpy.experiment import Progress, command, non_negative_int  # noqa: E402
 
 FIGSIZE, DPI = (10, 5.9), 90
@@ -241,12 +240,10 @@ def reduce_colours(frames):
     return shared_palette(frames, N_COLOURS, colour_strip(key, height // 4, width))
 
 
-QUICK_FRAMES = 6
-
-
 def parse(argv):
     """The command line, checked; returns (args, the problem's Config for the animated run)."""
-    parser = figure_parser(__doc__, atom.SLUG, "gif")
+    parser = gif_parser(__doc__, atom.SLUG, frames=30, fps=4, frames_help="half evenly spaced in time and half "
+                        "where the curves move", first_hold_s=FIRST_FRAME_HOLD_S, last_hold_s=LAST_FRAME_HOLD_S)
     parser.add_argument("--experiment", default="exp1", choices=list(atom.EXPERIMENTS),
                         help="which experiment to animate (default: exp1, the paper's Figure 3)")
     parser.add_argument("--networks", type=int, default=3,
@@ -255,11 +252,6 @@ def parse(argv):
                              "the matrices always show network 0 of each condition")
     parser.add_argument("--steps", type=int, default=atom.Config.steps,
                         help=f"training steps (default: {atom.Config.steps}, the problem's)")
-    parser.add_argument("--frames", type=int, default=30,
-                        help="about this many frames, half evenly spaced in time and half where the curves "
-                             f"move (default: 30; --quick: {QUICK_FRAMES})")
-    parser.add_argument("--fps", type=float, default=4, help="frames per second; the first frame is held "
-                        f"{FIRST_FRAME_HOLD_S:g} s and the last {LAST_FRAME_HOLD_S:g} s (default: 4)")
     parser.add_argument("--seed", type=non_negative_int, default=atom.Config.seed,
                         help=f"seed of the corpora and initializations (default: {atom.Config.seed})")
 
@@ -267,15 +259,7 @@ def parse(argv):
         return atom.resolve(atom.Config(experiment=args.experiment, networks=args.networks, steps=args.steps,
                                         seed=args.seed, quick=args.quick))
 
-    def check(args):
-        problems = []
-        if args.frames < 2:
-            problems.append(f"--frames must be at least 2 (got {args.frames})")
-        if not args.fps > 0:
-            problems.append(f"--fps must be positive (got {args.fps})")
-        return problems + atom.validate(config(args))
-
-    args = parse_args(parser, argv, atom.SLUG, check)
+    args = parse_args(parser, argv, atom.SLUG, lambda a: atom.validate(config(a)))
     return args, config(args)
 
 
@@ -287,12 +271,9 @@ def main(argv=None):
           flush=True)
     snapshots, result = train_with_snapshots(cfg)
     atom.print_result(result)
-    picked = choose_frames(result, min(args.frames, QUICK_FRAMES) if args.quick else args.frames)
+    picked = choose_frames(result, args.frames)
     frames = reduce_colours(render_frames(cfg, snapshots, result, picked))
-    write_gif(args.out, frames, args.fps, FIRST_FRAME_HOLD_S, LAST_FRAME_HOLD_S)
-    print(f"{len(frames)} frames (steps {', '.join(str(snapshots[i]['step']) for i in picked)}), "
-          f"{args.out.stat().st_size / 1e6:.2f} MB")
-    report([args.out], start)
+    save_gif(args, frames, start, f" (steps {', '.join(str(snapshots[i]['step']) for i in picked)})")
     return frames
 
 

@@ -38,8 +38,7 @@ import numpy as np  # noqa: E402
 
 import _char_grammar as grammar  # noqa: E402
 import visualize_char_rnn_lab as viz  # noqa: E402  (the coloured-text helpers)
-from _figures import (colour_strip, figure_parser, frame_pixels, parse_args, plt, report,  # noqa: E402
-                      shared_palette, write_gif)
+from _figures import colour_strip, frame_pixels, gif_parser, parse_args, plt, save_gif, shared_palette  # noqa: E402
 from rnn_numpy import init  # noqa: E402
 from rnn_numpy.experiment import Progress, command, non_negative_int  # noqa: E402
 
@@ -203,31 +202,17 @@ def reduce_colours(frames):
     return shared_palette(frames, N_COLOURS, colour_strip(key, height // 4, width))
 
 
-QUICK_FRAMES = 6
-
-
 def parse(argv):
-    parser = figure_parser(__doc__, lab.SLUG, "gif")
+    parser = gif_parser(__doc__, lab.SLUG, frames=36, fps=3, frames_help="after the initialization, dense early "
+                        "and sparse late", first_hold_s=FIRST_FRAME_HOLD_S, last_hold_s=LAST_FRAME_HOLD_S)
     parser.add_argument("--steps", type=int, default=6000,
                         help="training steps to animate (default: 6000, about half a minute to build; the "
                              "held-out loss is near its plateau by then; the baseline runs 30000)")
-    parser.add_argument("--frames", type=int, default=36,
-                        help="about this many snapshots after the initialization, dense early and sparse "
-                             f"late (default: 36; --quick: {QUICK_FRAMES})")
-    parser.add_argument("--fps", type=float, default=3, help="frames per second; the first frame is held "
-                        f"{FIRST_FRAME_HOLD_S:g} s and the last {LAST_FRAME_HOLD_S:g} s (default: 3)")
     parser.add_argument("--seed", type=non_negative_int, default=lab.Config.seed,
                         help=f"initialization seed (default: {lab.Config.seed})")
 
     def check(args):
-        problems = []
-        if args.steps < 2:
-            problems.append(f"--steps must be at least 2 (got {args.steps})")
-        if args.frames < 2:
-            problems.append(f"--frames must be at least 2 (got {args.frames})")
-        if not args.fps > 0:
-            problems.append(f"--fps must be positive (got {args.fps})")
-        return problems
+        return [f"--steps must be at least 2 (got {args.steps})"] if args.steps < 2 else []
 
     return parse_args(parser, argv, lab.SLUG, check)
 
@@ -244,12 +229,9 @@ def main(argv=None):
     start = time.perf_counter()
     cfg = make_config(args)
     print(f"training the baseline network for {cfg.steps} steps, with snapshots", flush=True)
-    snapshots, curves, data = train_with_snapshots(cfg, min(args.frames, QUICK_FRAMES) if args.quick else args.frames)
+    snapshots, curves, data = train_with_snapshots(cfg, args.frames)
     frames = reduce_colours(render_frames(cfg, snapshots, curves, data))
-    write_gif(args.out, frames, args.fps, FIRST_FRAME_HOLD_S, LAST_FRAME_HOLD_S)
-    print(f"{len(frames)} frames (steps {', '.join(str(s['step']) for s in snapshots)}), "
-          f"{args.out.stat().st_size / 1e6:.2f} MB")
-    report([args.out], start)
+    save_gif(args, frames, start, f" (steps {', '.join(str(s['step']) for s in snapshots)})")
     return frames
 
 

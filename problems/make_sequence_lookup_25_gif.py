@@ -24,8 +24,7 @@ import sequence_lookup_25 as slu  # first: it sets the BLAS thread count before 
 
 import numpy as np  # noqa: E402
 
-from _figures import (colour_strip, figure_parser, frame_pixels, parse_args, plt, report,  # noqa: E402
-                      shared_palette, write_gif)
+from _figures import colour_strip, frame_pixels, gif_parser, parse_args, plt, save_gif, shared_palette  # noqa: E402
 from rnn_numpy.experiment import Progress, command, non_negative_int  # noqa: E402
 
 GREEN, RED = "#2ca02c", "#d62728"
@@ -86,16 +85,17 @@ class Animation:
     def _draw_outputs(self, ax, data):
         cfg = self.cfg
         n_test = cfg.n_test
-        self.bar_x = (np.arange(n_test)[:, None] * 4 + np.arange(3)).ravel()  # 3 bars per sequence, gap of 1
-        self.bars = ax.bar(self.bar_x, np.zeros(3 * n_test), width=0.85, color=GREEN)
+        bits = slu.N_BITS
+        self.bar_x = (np.arange(n_test)[:, None] * (bits + 1) + np.arange(bits)).ravel()  # a bar per bit, then a gap
+        self.bars = ax.bar(self.bar_x, np.zeros(len(self.bar_x)), width=0.85, color=GREEN)
         ax.plot(self.bar_x, self.targets.ravel(), ls="none", marker="_", ms=11, mew=2.5, color="black",
                 label="target (+1 or -1)")
         ax.axhline(0, color="0.3", lw=0.8)
-        ax.set_xticks(self.bar_x, [str(b) for b in np.tile(np.arange(3), n_test)], fontsize=6)
+        ax.set_xticks(self.bar_x, [str(b) for b in np.tile(np.arange(bits), n_test)], fontsize=6)
         ax.tick_params(axis="x", length=0, pad=2)
-        for j, letters in enumerate(data["letters"][cfg.n_train:]):  # the sequence under its 3 bars
-            ax.text(4 * j + 1, -0.07, slu.spell(letters), transform=ax.get_xaxis_transform(), ha="center",
-                    va="top", family="monospace", fontsize=9)
+        for j, letters in enumerate(data["letters"][cfg.n_train:]):  # the sequence under its bars
+            ax.text((bits + 1) * j + (bits - 1) / 2, -0.07, slu.spell(letters), transform=ax.get_xaxis_transform(),
+                    ha="center", va="top", family="monospace", fontsize=9)
         ax.set_ylim(-1.25, 1.25)
         ax.set_xlim(-0.8, self.bar_x[-1] + 0.8)
         ax.set_ylabel("output (tanh)", fontsize=9)
@@ -190,30 +190,14 @@ def reduce_colours(frames):
     return shared_palette(frames, N_COLOURS, colour_strip(gradient, height // 2, width))
 
 
-QUICK_FRAMES = 4
-
-
 def parse(argv):
-    parser = figure_parser(__doc__, slu.SLUG, "gif")
+    parser = gif_parser(__doc__, slu.SLUG, frames=40, fps=8, frames_help="dense early and sparse late",
+                        last_hold_s=LAST_FRAME_HOLD_S)
     parser.add_argument("--seed", type=non_negative_int, default=0, help="initialization seed of the network (default: 0)")
     parser.add_argument("--variable-timing", action="store_true",
                         help="animate the variable-timing variant (each letter held 1-2 steps, H=60) "
                              "instead of fixed timing")
-    parser.add_argument("--frames", type=int, default=40,
-                        help=f"about this many snapshots, dense early and sparse late (default: 40; --quick: "
-                             f"{QUICK_FRAMES})")
-    parser.add_argument("--fps", type=float, default=8, help="frames per second; the last frame is held "
-                        f"{LAST_FRAME_HOLD_S:g} s (default: 8)")
-
-    def check(args):
-        problems = []
-        if args.frames < 2:
-            problems.append(f"--frames must be at least 2 (got {args.frames})")
-        if not args.fps > 0:
-            problems.append(f"--fps must be positive (got {args.fps})")
-        return problems
-
-    return parse_args(parser, argv, slu.SLUG, check)
+    return parse_args(parser, argv, slu.SLUG)
 
 
 @command
@@ -221,11 +205,9 @@ def main(argv=None):
     args = parse(argv)
     start = time.perf_counter()
     cfg = slu.resolve(slu.Config(seed=args.seed, variable_timing=args.variable_timing, quick=args.quick))
-    snapshots, history, data = train_with_snapshots(cfg, min(args.frames, QUICK_FRAMES) if args.quick else args.frames)
+    snapshots, history, data = train_with_snapshots(cfg, args.frames)
     frames = reduce_colours(render_frames(cfg, snapshots, history, data))
-    write_gif(args.out, frames, args.fps, last_hold_s=LAST_FRAME_HOLD_S)
-    print(f"{len(frames)} frames, {args.out.stat().st_size / 1e6:.2f} MB")
-    report([args.out], start)
+    save_gif(args, frames, start)
     return frames
 
 

@@ -1,7 +1,8 @@
-"""Static figures for redundancy and atomic word representations (atomic_states.py).
+"""Static figures for redundancy and atomic word representations (atomic_states.py;
+Huebner & Willits 2021, CoNLL).
 
 Draws, from one results file of `python problems/atomic_states.py --experiment all
---save-results PATH`, into viz/atomic_states/:
+--save-results PATH`:
 
     <experiment>.png   balanced accuracy of the X words' representations (left) and of the
                        cue words' (right: B words, or A words in the alpha experiments)

@@ -1,7 +1,7 @@
 """Static figures for the 25-sequence look-up (Rumelhart, Hinton & Williams 1986).
 
-Trains the network of sequence_lookup_25.py (about 0.2 s fixed timing, 1.5 s variable
-timing) and writes, for each timing, into viz/sequence_lookup_25/:
+Trains the network of sequence_lookup_25.py (about 0.2 s fixed timing, 1.6 s variable
+timing) and writes, for each timing:
 
     training_curves_<timing>.png   loss, train / held-out accuracy with baselines, per-bit accuracy
     weights_<timing>.png           W_xh, W_hh, W_hy as Hinton diagrams
@@ -207,7 +207,7 @@ def plot_weights(run):
     ax_hh.set_title(f"W_hh  hidden(t-1) -> hidden(t), columns = sending unit, max |w| {np.abs(W_hh).max():.2f}",
                     fontsize=10)
     ax_hy.set_xticks(hidden_ticks)
-    ax_hy.set_yticks(range(3), [f"bit {i}" for i in range(3)])
+    ax_hy.set_yticks(range(slu.N_BITS), [f"bit {i}" for i in range(slu.N_BITS)])
     ax_hy.set_xlabel("hidden unit")
     ax_hy.set_title(f"W_hy  hidden -> 3 output bits, max |w| {np.abs(W_hy).max():.2f}", fontsize=10)
     fig.suptitle(f"Trained weights, {timing_label(cfg)}\n"
@@ -384,10 +384,11 @@ def plot_study_datasets(results):
     ax.legend(fontsize=8, loc="upper right", ncol=2)
     ax = axes[1]
     width = 0.38
-    ax.bar(np.arange(3) - width / 2, results["bit_error_rate"], width, color="#888888", label=f"all {len(rows)} datasets")
-    ax.bar(np.arange(3) + width / 2, np.array(rows[0]["wrong_bits"]).mean(axis=(0, 1)), width, color="#d62728",
+    bits = np.arange(slu.N_BITS)
+    ax.bar(bits - width / 2, results["bit_error_rate"], width, color="#888888", label=f"all {len(rows)} datasets")
+    ax.bar(bits + width / 2, np.array(rows[0]["wrong_bits"]).mean(axis=(0, 1)), width, color="#d62728",
            label="dataset seed 0 only")
-    ax.set(xticks=range(3), xticklabels=["bit 0", "bit 1", "bit 2"], ylabel="held-out bit error rate",
+    ax.set(xticks=bits, xticklabels=[f"bit {b}" for b in bits], ylabel="held-out bit error rate",
            title="Is bit 2 harder?")
     ax.legend(fontsize=8)
     ax = axes[2]
