@@ -13,6 +13,9 @@ Text is words joined by single spaces, each sentence followed by a space; charac
 a-z and space. Every verb is either intransitive or transitive, "the" opens every noun and
 "and" only joins clauses, so a stream splits into sentences in exactly one way. Then the
 entropy rate of the stream is H(sentence) / E[characters per sentence].
+
+The last section turns text into network input (one-hot vectors, parallel streams) and
+scores generated text (share of real words, share inside grammatical sentences).
 """
 
 import math

@@ -25,6 +25,8 @@ from rnn_numpy import init, losses, readout, rnn
 from rnn_numpy.experiment import TrainingDiverged, config_record, versions, write_results
 
 PROBE_BINS = [(1, 3), (4, 7), (8, 12), (13, 18), (19, 25)]  # the source's distance bins
+HIDDEN_SIZES = (16, 32, 64, 128)  # studies 2 and 10
+CHUNKS = (5, 10, 25, 50)  # studies 3 and 10: truncation lengths
 
 
 # --- measurements shared by the studies ---------------------------------------------------------
@@ -159,7 +161,7 @@ def study_init(lab, cfg, data):
 def study_hidden(lab, cfg, data):
     """2. Hidden sizes 16, 32, 64, 128: held-out loss against parameter count."""
     rows = []
-    for H in (16, 32, 64, 128):
+    for H in HIDDEN_SIZES:
         c = dataclasses.replace(cfg, hidden=H)
         params, history, _ = lab.train(c, data=data, verbose=True, label=f"H={H}: ")
         held, gap = final_losses(history, data)
@@ -172,7 +174,7 @@ def study_tbptt(lab, cfg, data):
     """3. Chunk lengths 5, 10, 25, 50: gradient reach by position and a memory probe."""
     rows = []
     chance = char_frequency_chance(data)
-    for chunk in (5, 10, 25, 50):
+    for chunk in CHUNKS:
         c = dataclasses.replace(cfg, chunk=chunk)
         params, history, _ = lab.train(c, data=data, verbose=True, label=f"chunk {chunk}: ")
         held, gap = final_losses(history, data)
@@ -393,7 +395,7 @@ def study_novel_word(lab, cfg, data):
             "results": [word_similarities(params, cfg, data, w) for w in ("man", "lion", "bread")]}
 
 
-GRID = {"hidden": (16, 32, 64, 128), "activation": ("tanh", "relu", "sigmoid"), "chunk": (5, 10, 25, 50)}
+GRID = {"hidden": HIDDEN_SIZES, "activation": ("tanh", "relu", "sigmoid"), "chunk": CHUNKS}
 QUICK_GRID = {"hidden": (16, 64), "activation": ("tanh", "relu"), "chunk": (5, 25)}  # --quick: 8 of the 48
 
 
@@ -552,10 +554,22 @@ def print_grid(r):
 class Study(NamedTuple):
     run: Callable  # (lab, cfg, data) -> results dict
     show: Callable  # results dict -> prints its table
+    varies: tuple = ()  # the Config fields the study sets itself (their flags would be ignored)
 
 
-STUDIES = {"init": Study(study_init, print_init), "hidden": Study(study_hidden, print_hidden),
-           "tbptt": Study(study_tbptt, print_tbptt), "activation": Study(study_activation, print_activation),
-           "clip": Study(study_clip, print_clip), "teacher_forcing": Study(study_teacher_forcing, print_teacher_forcing),
-           "reservoir": Study(study_reservoir, print_reservoir), "novel_word": Study(study_novel_word, print_novel_word),
-           "lr": Study(study_lr, print_lr), "grid": Study(study_grid, print_grid)}
+STUDIES = {"init": Study(study_init, print_init, ("init",)),
+           "hidden": Study(study_hidden, print_hidden, ("hidden",)),
+           "tbptt": Study(study_tbptt, print_tbptt, ("chunk",)),
+           "activation": Study(study_activation, print_activation, ("activation",)),
+           "clip": Study(study_clip, print_clip, ("clip", "optimizer")),
+           "teacher_forcing": Study(study_teacher_forcing, print_teacher_forcing),
+           "reservoir": Study(study_reservoir, print_reservoir),
+           "novel_word": Study(study_novel_word, print_novel_word),
+           "lr": Study(study_lr, print_lr, ("lr",)),
+           "grid": Study(study_grid, print_grid, ("hidden", "activation", "chunk"))}
+
+
+def varied_by(name):
+    """The Config fields that study `name` (or "all") sets itself."""
+    names = STUDIES if name == "all" else [name]
+    return sorted({field for n in names for field in STUDIES[n].varies})

@@ -27,7 +27,7 @@ from rnn_numpy.experiment import RunError, atomic_write, load_json, output_dir, 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 VIZ, GIFS = ROOT / "viz", ROOT / "gifs"
-
+GREEN, RED = "#2ca02c", "#d62728"  # right and wrong, in every figure that marks answers
 
 
 # --- command line -----------------------------------------------------------------------------
@@ -118,17 +118,34 @@ def load_results(path, slug, is_valid, how_to_make):
     says how to make the right one."""
     results = load_json(path)
     if not isinstance(results, dict) or results.get("problem") != slug or not is_valid(results):
-        raise RunError(f"{path} is not a {slug} results file of the kind this figure needs; make one with: "
+        raise RunError(f"{path} is not the {slug} results file this figure needs; make one with: "
                        f"{how_to_make}")
     return results
 
 
 def publish_gif(slug):
-    """Regenerate the committed animation: run make_<slug>_gif.py --publish (its own process,
-    so the figure and GIF scripts stay independent of each other)."""
+    """Regenerate the committed animation: run make_<slug>_gif.py --publish in a process of
+    its own (a GIF script may import its figure script for drawing helpers, so the figure
+    script cannot import it back)."""
     print(f"\nregenerating gifs/{slug}.gif", flush=True)
-    subprocess.run([sys.executable, str(HERE / f"make_{slug}_gif.py"), "--publish"], check=True)
+    done = subprocess.run([sys.executable, str(HERE / f"make_{slug}_gif.py"), "--publish"])
+    if done.returncode != 0:
+        raise RunError(f"make_{slug}_gif.py --publish failed (exit code {done.returncode}); the figures are written")
     return GIFS / f"{slug}.gif"
+
+
+def draw(path, plot, *args, source=None):
+    """save(plot(*args), path). When the figure's data was read from a file (source), a
+    figure that cannot find what it needs there (a KeyError, IndexError or TypeError while
+    drawing) is a RunError naming the file, not a traceback."""
+    try:
+        fig = plot(*args)
+    except (KeyError, IndexError, TypeError) as err:
+        if source is None:
+            raise
+        raise RunError(f"{source} lacks what {pathlib.Path(path).name} needs ({type(err).__name__}: {err}); "
+                       "a results file from another version? Make a new one") from None
+    return save(fig, path)
 
 
 # --- writing figures and animations -----------------------------------------------------------

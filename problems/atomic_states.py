@@ -36,6 +36,7 @@ V = 4 * N_SLOT
 A0, X0, B0, Y0 = 0, N_SLOT, 2 * N_SLOT, 3 * N_SLOT
 N_CATEGORIES = 4  # word i of a slot is in category i mod 4
 WINDOW = 4  # 3 input words, the 4th is the target
+LOSS_WINDOW = 50  # steps: a network's final training loss is its mean over the last 50
 
 EXPERIMENTS = {
     # name: (cell, manipulated slot, pre-training?, learning rate)
@@ -102,7 +103,9 @@ def check(cfg):
 
 def validate(cfg):
     problems = [f"--{n.replace('_', '-')} must be at least 1 (got {getattr(cfg, n)})"
-                for n in ("networks", "steps", "batch", "hidden", "eval_every") if getattr(cfg, n) < 1]
+                for n in ("networks", "batch", "hidden", "eval_every") if getattr(cfg, n) < 1]
+    if cfg.steps < 2 * LOSS_WINDOW:  # pre-training and the re-initialization split the steps in half
+        problems.append(f"--steps must be at least {2 * LOSS_WINDOW} (got {cfg.steps})")
     if cfg.lr is not None and not cfg.lr > 0:
         problems.append(f"--lr must be positive (got {cfg.lr})")
     if not 0 <= cfg.cue_rate <= 1:
@@ -289,7 +292,7 @@ def run_experiment(cfg, experiment, verbose=True, callback=None):
             losses_seen[step] = sgd_step(params, cell, streams, step, cfg.batch, lr)
     acc_x, acc_cue = np.array(acc_x), np.array(acc_cue)  # (evaluations, K)
     result = summarize(experiment, cfg, steps, acc_x, acc_cue, slot, lr, time.perf_counter() - start)
-    result["final_loss"] = final_loss(losses_seen, cfg.eval_every).tolist()
+    result["final_loss"] = final_loss(losses_seen, LOSS_WINDOW).tolist()
     result["per_seed"] = [{"network": k, "condition": LEVELS[k // cfg.networks], "x_final": float(acc_x[-1, k]),
                            "cue_final": float(acc_cue[-1, k]), "final_loss": result["final_loss"][k]}
                           for k in range(K)]
@@ -432,27 +435,32 @@ def run_cds(cfg, verbose=True):
         curve["embedding"].append(emb)
         curve["state"].append(state)
 
-    for step in range(half):
-        if step % cfg.eval_every == 0:
-            evaluate(step, params)
-        sgd_step(params, "rnn", streams, step, cfg.batch, 0.4 if cfg.lr is None else cfg.lr)
-    # branch: networks 0..n-1 continue, n..2n-1 are re-initialized but for the probe embeddings
-    fresh = init_params(cfg, "rnn", n, vocab, seed_key=123)
-    fresh["W_emb"][..., :CDS_PROBES] = params["W_emb"][..., :CDS_PROBES]
-    params = {k: np.concatenate([params[k], fresh[k]]) for k in params}
-    streams = np.concatenate([streams, streams])
+    lr = 0.4 if cfg.lr is None else cfg.lr
     losses_seen = np.empty((cfg.steps - half, 2 * n))  # after the split, per step and network
-    for step in range(half, cfg.steps + 1):
-        if step % cfg.eval_every == 0 or step == cfg.steps:
-            evaluate(step, params)
-        if step == cfg.steps:
-            break
-        losses_seen[step - half] = sgd_step(params, "rnn", streams, step, cfg.batch, 0.4 if cfg.lr is None else cfg.lr)
-        if verbose and step % (cfg.eval_every * 10) == 0:
-            print(f"  cds step {step:5d}  probe accuracy (embedding) baseline {np.mean(curve['embedding'][-1][:n]):.3f}"
-                  f"  re-initialized {np.mean(curve['embedding'][-1][n:]):.3f}   {time.perf_counter() - start:5.1f} s",
-                  flush=True)
-    return summarize_cds(cfg, curve, final_loss(losses_seen, cfg.eval_every), start), params
+    with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is caught by check_finite instead
+        for step in range(cfg.steps + 1):
+            if step == half:  # branch: networks 0..n-1 continue, n..2n-1 are re-initialized but for the probes
+                fresh = init_params(cfg, "rnn", n, vocab, seed_key=123)
+                fresh["W_emb"][..., :CDS_PROBES] = params["W_emb"][..., :CDS_PROBES]
+                params = {k: np.concatenate([params[k], fresh[k]]) for k in params}
+                streams = np.concatenate([streams, streams])
+            if step % cfg.eval_every == 0 or step in (half, cfg.steps):
+                evaluate(step, params)
+                if verbose and step % (cfg.eval_every * 10) == 0:
+                    print_cds_progress(curve, step, n, half, start)
+            if step == cfg.steps:
+                break
+            loss = sgd_step(params, "rnn", streams, step, cfg.batch, lr)
+            if step >= half:
+                losses_seen[step - half] = loss
+    return summarize_cds(cfg, curve, final_loss(losses_seen, LOSS_WINDOW), start), params
+
+
+def print_cds_progress(curve, step, n, half, start):
+    emb = curve["embedding"][-1]
+    where = (f"baseline {np.mean(emb[:n]):.3f}  re-initialized {np.mean(emb[n:]):.3f}" if step >= half
+             else f"{np.mean(emb):.3f} (before the split at step {half})")
+    print(f"  cds step {step:5d}  probe accuracy (embedding) {where}   {time.perf_counter() - start:5.1f} s", flush=True)
 
 
 def summarize_cds(cfg, curve, last_loss, start):
@@ -461,7 +469,7 @@ def summarize_cds(cfg, curve, last_loss, start):
     n, half = cfg.networks, cfg.steps // 2
     split = curve["steps"].index(half)
     out = {"experiment": "cds", "cell": "rnn", "analogue": True, "networks": n, "steps": curve["steps"],
-           "cue_rate": cfg.cue_rate, "loss_window": cfg.eval_every,
+           "cue_rate": cfg.cue_rate, "loss_window": LOSS_WINDOW,
            "reinit_step": half, "seconds": time.perf_counter() - start,
            "paper": "experiment 3b on AO-CHILDES: re-initialized networks dip, then recover; final balanced "
                     "accuracy 65.71 +- 0.17 (re-initialized) vs 66.29 +- 0.17 (baseline), in %"}
@@ -506,13 +514,14 @@ def main(argv=None):
     for name in names:
         r, params = run_cds(cfg) if name == "cds" else run_experiment(cfg, name)
         (print_cds if name == "cds" else print_result)(r)
-        check_learned([s["final_loss"] for s in r["per_seed"]], np.log(vocabulary_size(name)),
-                      f"the uniform guess over the {vocabulary_size(name)} words", "lower --lr, or train longer (--steps)",
-                      what=f"{name} training loss", smoke=cfg.quick)
         results["experiments"][name] = r
     results["wallclock_s"] = time.perf_counter() - start
     write_results(cfg.save_results, results)
     save_params(cfg.save_params, params, results["config"], SLUG)
+    for name, r in results["experiments"].items():  # after saving: one failed experiment loses no other
+        check_learned([s["final_loss"] for s in r["per_seed"]], np.log(vocabulary_size(name)),
+                      f"the uniform guess over the {vocabulary_size(name)} words", "lower --lr, or train longer (--steps)",
+                      what=f"{name} training loss", smoke=cfg.quick)
     return results
 
 

@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 import _char_grammar as grammar  # noqa: E402
 import _char_rnn_lab_studies as studies  # noqa: E402  (the ten studies)
 from rnn_numpy import init, losses, models, optim, readout, rnn  # noqa: E402
-from rnn_numpy.experiment import (changed, check_finite, check_learned, command, config_record,  # noqa: E402
+from rnn_numpy.experiment import (RunError, changed, check_finite, check_learned, command, config_record,  # noqa: E402
                                   non_negative_int, only_with, option, output_dir, output_file,
                                   parse_config, save_params, scratch_dir, versions, write_results)
 
@@ -82,8 +82,12 @@ def check(cfg):
     if cfg.study:
         problems += [f"--study trains with --study-steps, so {f} would be ignored" for f in changed(cfg, ["steps"])]
         problems += [f"--study trains many networks, so {f} would be ignored" for f in changed(cfg, ["save_params"])]
+        problems += [f"--study {cfg.study} sets {f} itself, so the flag would be ignored"
+                     for f in changed(cfg, studies.varied_by(cfg.study))]
         if cfg.study == "all" and cfg.save_results is not None:
             problems.append("--study all writes one file per study into --results-dir; --save-results names one file")
+        elif cfg.save_results is not None and cfg.results_dir is not None:
+            problems.append("--save-results names the study's file, so --results-dir would be ignored")
     return problems + validate(resolve(cfg))
 
 
@@ -98,8 +102,9 @@ def validate(cfg):
         problems.append(f"--clip must not be negative (got {cfg.clip})")
     if not cfg.temperature > 0:
         problems.append(f"--temperature must be positive (got {cfg.temperature})")
-    if not problems and cfg.train_chars < cfg.batch * (cfg.chunk + 1):
-        problems.append("--train-chars is too short for --batch streams of one chunk each")
+    chunk = max(cfg.chunk, *studies.CHUNKS) if cfg.study else cfg.chunk  # studies 3 and 10 try every chunk
+    if not problems and cfg.train_chars < cfg.batch * (chunk + 1):
+        problems.append(f"--train-chars is too short for --batch streams of one chunk ({chunk} characters) each")
     return problems
 
 
@@ -169,6 +174,8 @@ def train(cfg, members=None, data=None, callback=None, trained_keys=None, inputs
     opt = make_optimizer(cfg, {k: params[k] for k in (trained_keys or params)}, lr if K > 1 else float(lr[0]))
     text = grammar.streams(data["train"], cfg.batch)  # (B, length)
     n_chunks = (text.shape[1] - 1) // cfg.chunk
+    if n_chunks == 0:
+        raise RunError(f"the corpus is too short for chunks of {cfg.chunk} in {cfg.batch} streams; raise --train-chars")
     h = np.zeros((K, cfg.batch, cfg.hidden))
     history = {"step": [], "train_loss": [], "held_out_loss": [], "spectral_radius": [],
                "grad_norm": np.empty((cfg.steps, K)), "clipped": np.zeros((cfg.steps, K), dtype=bool),
@@ -316,12 +323,12 @@ def main(argv=None):
     start = time.perf_counter()
     results, params, _, _ = run_baseline(cfg)
     results["wallclock_s"] = time.perf_counter() - start
-    m = results["metrics"]
-    check_learned(m["held_out_loss"], m["uniform_loss"], f"the uniform guess log {V}", "lower --lr or --clip",
-                  what="held-out loss (nats/char)", smoke=cfg.quick)
     print_baseline(results)
     write_results(cfg.save_results, results)
     save_params(cfg.save_params, params, results["config"], SLUG)
+    m = results["metrics"]
+    check_learned(m["held_out_loss"], m["uniform_loss"], f"the uniform guess log {V}", "lower --lr or --clip",
+                  what="held-out loss (nats/char)", smoke=cfg.quick)  # after saving: worth a look even so
     return results
 
 

@@ -7,8 +7,7 @@ Trains one experiment (default exp1: beta in {0, 0.5, 1}) once. At every evaluat
 representations of the 32 X words and between those of the 32 cue words (B words, or A
 words in the alpha experiments); then it picks about --frames of those evaluations, half
 of them evenly spaced in time and half where the accuracy curves move fastest, so the
-rise is shown in detail and the plateau briefly. Writes gifs/atomic_states.gif, where each
-frame shows, at that step:
+rise is shown in detail and the plateau briefly. Each frame shows, at that step:
 
     top      for each condition, the X-word and the cue-word similarity matrices of one
              network, side by side, on one colour scale (cosine 0 to 1; negative cosines
@@ -46,13 +45,12 @@ import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from _figures import colour_strip, frame_pixels, gif_parser, parse_args, plt, save_gif, shared_palette  # noqa: E402
+from visualize_atomic_states import GREEK, LEVEL_COLOURS  # noqa: E402  (the figures' colours and symbols)
 from rnn_numpy.experiment import Progress, command, non_negative_int  # noqa: E402
 
 FIGSIZE, DPI = (10, 5.9), 90
 N_COLOURS = 128
 CMAP = "viridis"
-LEVEL_COLOURS = {0.0: "#d62728", 0.5: "#1f77b4", 1.0: "black"}  # the paper's: red, blue, black
-GREEK = {"alpha": "\u03b1", "beta": "\u03b2"}
 FIRST_FRAME_HOLD_S, LAST_FRAME_HOLD_S = 1.5, 4.0
 ORDER = np.argsort(np.arange(atom.N_SLOT) % atom.N_CATEGORIES, kind="stable")  # 0, 4, 8, ..., 1, 5, ...
 BLOCK = atom.N_SLOT // atom.N_CATEGORIES  # 8 words per category

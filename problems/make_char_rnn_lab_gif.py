@@ -4,8 +4,7 @@ improving over training, beside the held-out loss and the spectral radius of W_h
 Trains the baseline network (H=64, chunk 25, seed 42) once, evaluating often, and keeps
 snapshots on a schedule that is dense early (the loss falls fastest in the first few hundred
 steps) and sparse late; at each snapshot the network writes 1000 characters from the same
-generator seed, so frames differ only by the weights. Writes gifs/char_rnn_lab.gif, where
-each frame shows, at that step:
+generator seed, so frames differ only by the weights. Each frame shows, at that step:
 
     top           the first two lines of the generated text; red: not a word of the lexicon;
                   with the shares of words in the lexicon and in grammatical sentences

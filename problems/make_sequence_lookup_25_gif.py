@@ -1,8 +1,8 @@
 """Training animation for the 25-sequence look-up (Rumelhart, Hinton & Williams 1986).
 
 Trains the network of sequence_lookup_25.py once, takes snapshots on a schedule that is
-dense early (where the learning happens) and sparse late, and writes gifs/sequence_lookup_25.gif.
-Each frame shows, at that sweep:
+dense early (where the learning happens) and sparse late, and writes the animation. Each
+frame shows, at that sweep:
 
     left          the 3 outputs on each of the 5 held-out sequences, against their +-1 targets
     right, top    training loss (log) and train / held-out accuracy so far
@@ -24,10 +24,9 @@ import sequence_lookup_25 as slu  # first: it sets the BLAS thread count before 
 
 import numpy as np  # noqa: E402
 
-from _figures import colour_strip, frame_pixels, gif_parser, parse_args, plt, save_gif, shared_palette  # noqa: E402
+from _figures import GREEN, RED, colour_strip, frame_pixels, gif_parser, parse_args, plt, save_gif, shared_palette  # noqa: E402
 from rnn_numpy.experiment import Progress, command, non_negative_int  # noqa: E402
 
-GREEN, RED = "#2ca02c", "#d62728"
 FIGSIZE, DPI = (8, 4.5), 100
 N_COLOURS = 128
 WEIGHT_CMAP = "RdBu_r"

@@ -501,12 +501,12 @@ def main(argv=None):
     start = time.perf_counter()
     results, params, _, _ = run(cfg, verbose=True)
     results["wallclock_s"] = time.perf_counter() - start
-    check_learned([s["final_loss"] for s in results["per_seed"]], results["baselines"]["mean_code_loss"],
-                  "always answering the mean training code", "change --lr or --grad-clip, or train longer (--n-sweeps)",
-                  smoke=cfg.quick)
     print_report(results, cfg)
     write_results(cfg.save_results, results)
     save_params(cfg.save_params, params, results["config"], SLUG)
+    check_learned([s["final_loss"] for s in results["per_seed"]], results["baselines"]["mean_code_loss"],
+                  "always answering the mean training code", "change --lr or --grad-clip, or train longer (--n-sweeps)",
+                  smoke=cfg.quick)  # after saving: a failed run's numbers are still worth a look
     return results
 
 
@@ -514,8 +514,8 @@ def main_study(cfg):
     start = time.perf_counter()
     study = studies.STUDIES[cfg.study]
     results = study.run(sys.modules[__name__], quick=cfg.quick)  # the study trains with this module
-    results.update(problem=SLUG, config=config_record(cfg), versions=versions(),
-                   wallclock_s=time.perf_counter() - start)
+    results.update(problem=SLUG, config={"study": cfg.study, "quick": cfg.quick}, versions=versions(),
+                   wallclock_s=time.perf_counter() - start)  # each row records the config it trained with
     study.show(results)
     print(f"\n  study took {results['wallclock_s']:.1f} s")
     write_results(cfg.save_results, results)

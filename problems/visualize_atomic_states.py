@@ -46,7 +46,7 @@ import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from _figures import VIZ, figure_parser, load_results, parse_args, plt, publish_gif, report, save  # noqa: E402
+from _figures import VIZ, draw, figure_parser, load_results, parse_args, plt, publish_gif, report  # noqa: E402
 from rnn_numpy.experiment import RunError, command, input_file, save_json  # noqa: E402
 
 LEVEL_COLOURS = {0.0: "#d62728", 0.5: "#1f77b4", 1.0: "black"}  # the paper's: red, blue, black
@@ -59,27 +59,25 @@ PAPER_FIGURE = {"exp1": "the paper's Figure 3", "exp2": "the paper's Figure 4",
                 "lstm_exp1": "Figure 3 with an LSTM (the paper's footnote 2)",
                 "lstm_exp2": "Figure 4 with an LSTM (the paper's footnote 2)"}
 
-# Final balanced accuracies the paper states in its text, (experiment, level) -> (X, cue);
-# None where it gives no number. Marked as diamonds on summary.png.
 # --- inputs -----------------------------------------------------------------------------------
 
 QUICK_EXPERIMENTS = ("exp2", "cds")  # --quick: a pre-training experiment and the analogue
 
 
 def experiment_results(args):
-    """The results of all experiments: from --results or the committed results.json, else
-    from fresh runs kept in the output folder (always for --quick and --publish).
-    Returns (results, the results file this wrote, or None)."""
+    """(results, source, written): the results of all experiments from --results or the
+    committed results.json (source: that file), else from fresh runs kept in the output
+    folder (always for --quick and --publish; written: that file)."""
     committed = VIZ / atom.SLUG / "results.json"
     source = args.results or (committed if committed.exists() and not (args.quick or args.publish) else None)
     if source is not None:
         return load_results(source, atom.SLUG, lambda r: isinstance(r.get("experiments"), dict),
-                            "python problems/atomic_states.py --experiment all --save-results PATH"), None
+                            "python problems/atomic_states.py --experiment all --save-results PATH"), source, None
     names = QUICK_EXPERIMENTS if args.quick else ["all"]
     print(f"running {' and '.join(names)}{' (--quick)' if args.quick else ' (about 15 minutes)'}", flush=True)
     runs = [atom.main(["--experiment", name] + (["--quick"] if args.quick else [])) for name in names]
     results = {**runs[0], "experiments": {k: v for run in runs for k, v in run["experiments"].items()}}
-    return results, save_json(args.out_dir / "results.json", results)
+    return results, None, save_json(args.out_dir / "results.json", results)
 
 
 def is_curve_result(name, r):
@@ -252,20 +250,21 @@ def plot_cds(r):
 
 
 
-def make_figures(results, out_dir):
+def make_figures(results, out_dir, source=None):
     names, written = [], []
     for name, r in results["experiments"].items():
         if is_curve_result(name, r):
             names.append(name)
         elif name == "cds":
-            written.append(save(plot_cds(r), out_dir / "cds.png"))
+            written.append(draw(out_dir / "cds.png", plot_cds, r, source=source))
         else:
             print(f"skipping {name}: not a result this script knows how to draw")
     if not names and not written:
         raise RunError("the results hold no experiment to draw")
-    written += [save(plot_experiment(name, results["experiments"][name]), out_dir / f"{name}.png") for name in names]
+    written += [draw(out_dir / f"{name}.png", plot_experiment, name, results["experiments"][name], source=source)
+                for name in names]
     if names:
-        written.append(save(plot_summary(results, names), out_dir / "summary.png"))
+        written.append(draw(out_dir / "summary.png", plot_summary, results, names, source=source))
     return written
 
 
@@ -287,8 +286,8 @@ def parse(argv):
 def main(argv=None):
     args = parse(argv)
     start = time.perf_counter()
-    results, results_file = experiment_results(args)
-    written = make_figures(results, args.out_dir) + ([results_file] if results_file else [])
+    results, source, results_file = experiment_results(args)
+    written = make_figures(results, args.out_dir, source) + ([results_file] if results_file else [])
     if args.publish:
         written.append(publish_gif(atom.SLUG))
     report(written, start)

@@ -47,7 +47,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import NullFormatter  # noqa: E402
 
 import _char_grammar as grammar  # noqa: E402
-from _figures import VIZ, figure_parser, load_results, parse_args, plt, publish_gif, report, save  # noqa: E402
+from _figures import VIZ, draw, figure_parser, load_results, parse_args, plt, publish_gif, report, save  # noqa: E402
 from rnn_numpy import init  # noqa: E402
 from rnn_numpy.experiment import command, input_file, load_params  # noqa: E402
 
@@ -71,7 +71,7 @@ def run_baseline(out_dir, quick):
     """Run the baseline (--quick: the smoke version) and keep its results in out_dir.
     Returns (results, params): the weights come back through --save-params."""
     print(f"running the baseline{' (--quick)' if quick else ' (about a minute)'}", flush=True)
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder:  # the weights are needed here only, not kept
         weights = f"{folder}/baseline.npz"
         results = lab.main(["--save-results", str(out_dir / "baseline.json"), "--save-params", weights]
                            + (["--quick"] if quick else []))
@@ -80,13 +80,13 @@ def run_baseline(out_dir, quick):
 
 
 def baseline_results(args):
-    """(results, params or None): from --results or the committed baseline.json, else from a
-    fresh run (always for --quick and --publish)."""
+    """(results, params, source): from --results or the committed baseline.json (params None,
+    source that file), else from a fresh run (always for --quick and --publish; source None)."""
     committed = VIZ / lab.SLUG / "baseline.json"
     source = args.results or (committed if committed.exists() and not (args.quick or args.publish) else None)
     if source is None:
-        return run_baseline(args.out_dir, args.quick)
-    return load_results(source, lab.SLUG, is_baseline, f"{HOW_TO_RUN} --save-results PATH"), None
+        return *run_baseline(args.out_dir, args.quick), None
+    return load_results(source, lab.SLUG, is_baseline, f"{HOW_TO_RUN} --save-results PATH"), None, source
 
 
 def config_of(results):
@@ -544,18 +544,21 @@ def study_results(name, args):
     if source is None:
         lab.main(["--study", name, "--results-dir", str(args.out_dir)] + (["--quick"] if args.quick else []))
         source = args.out_dir / f"study_{name}.json"
-    return load_results(source, lab.SLUG, lambda r: r.get("study") == name, f"{HOW_TO_RUN} --study {name}")
+    return load_results(source, lab.SLUG, lambda r: r.get("study") == name, f"{HOW_TO_RUN} --study {name}"), source
 
 
 def make_study_figures(names, args):
-    return [save(STUDY_FIGURES[name](study_results(name, args)), args.out_dir / f"study_{name}.png")
-            for name in names]
+    written = []
+    for name in names:
+        results, source = study_results(name, args)
+        written.append(draw(args.out_dir / f"study_{name}.png", STUDY_FIGURES[name], results, source=source))
+    return written
 
 
 def make_baseline_figures(args):
-    results, params = baseline_results(args)
-    written = [save(plot_learning_curve(results), args.out_dir / "baseline_learning_curve.png"),
-               save(plot_spectral_radius(results), args.out_dir / "baseline_spectral_radius.png")]
+    results, params, source = baseline_results(args)
+    written = [draw(args.out_dir / "baseline_learning_curve.png", plot_learning_curve, results, source=source),
+               draw(args.out_dir / "baseline_spectral_radius.png", plot_spectral_radius, results, source=source)]
     if args.no_samples:
         print("skipping baseline_samples.png (--no-samples)")
         return written

@@ -33,10 +33,10 @@ import numpy as np  # noqa: E402
 from matplotlib.collections import PatchCollection  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
-from _figures import VIZ, figure_parser, load_results, parse_args, plt, publish_gif, report, save  # noqa: E402
+from _figures import (GREEN, RED, VIZ, draw, figure_parser, load_results, parse_args, plt, publish_gif,  # noqa: E402
+                      report, save)
 from rnn_numpy.experiment import command, non_negative_int  # noqa: E402
 
-GREEN, RED = "#2ca02c", "#d62728"
 BIT_STYLES = [dict(color="#1f77b4", lw=3.0, ls="-"), dict(color="#ff7f0e", lw=2.0, ls="--"),
               dict(color="#9467bd", lw=1.5, ls=":")]  # distinct styles, so lines that coincide stay visible
 
@@ -313,14 +313,16 @@ FIGURES = {"training_curves": plot_training_curves, "weights": plot_weights,
 # --- the three studies beyond the reference ---------------------------------------------------
 
 def study_results(name, out_dir, quick=False, rerun=False):
-    """The study's results: from the committed viz/<slug>/study_<name>.json, unless it is
-    missing or --rerun / --quick asks for a fresh run, which is saved to out_dir."""
+    """The study's results and the file they were read from: the committed
+    viz/<slug>/study_<name>.json, unless it is missing or --rerun / --quick asks for a fresh
+    run, which is saved to out_dir (and then there is no file to blame: None)."""
     committed = VIZ / slu.SLUG / f"study_{name}.json"
-    if committed.exists() and not (quick or rerun or out_dir == committed.parent):
-        return load_results(committed, slu.SLUG, lambda r: r.get("study") == name, f"{HOW_TO_RUN} --study {name}")
+    if committed.exists() and not (quick or rerun):
+        how = f"{HOW_TO_RUN} --study {name}"
+        return load_results(committed, slu.SLUG, lambda r: r.get("study") == name, how), committed
     path = out_dir / f"study_{name}.json"
     print(f"running the study {name}{' (--quick)' if quick else ''} into {path}", flush=True)
-    return slu.main(["--study", name, "--save-results", str(path)] + (["--quick"] if quick else []))
+    return slu.main(["--study", name, "--save-results", str(path)] + (["--quick"] if quick else [])), None
 
 
 HOW_TO_RUN = "python problems/sequence_lookup_25.py"
@@ -445,15 +447,18 @@ def make_figures(seed, variable_timing, out_dir, quick=False):
 
 
 def make_study_figures(names, out_dir, quick=False, rerun=False):
-    return [save(STUDY_FIGURES[name](study_results(name, out_dir, quick, rerun)), out_dir / f"study_{name}.png")
-            for name in names]
+    written = []
+    for name in names:
+        results, source = study_results(name, out_dir, quick, rerun)
+        written.append(draw(out_dir / f"study_{name}.png", STUDY_FIGURES[name], results, source=source))
+    return written
 
 
 def publish(out_dir):
     """Regenerate every committed file of this problem: the figures of both timings, each
     study's results and figure (full runs: a few minutes), then the GIF."""
     written = make_figures(0, False, out_dir) + make_figures(0, True, out_dir)
-    written += make_study_figures(STUDY_FIGURES, out_dir)
+    written += make_study_figures(STUDY_FIGURES, out_dir, rerun=True)
     written += [out_dir / f"study_{name}.json" for name in STUDY_FIGURES]
     return written + [publish_gif(slu.SLUG)]
 

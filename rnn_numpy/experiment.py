@@ -25,6 +25,7 @@ import platform
 import sys
 import tempfile
 import time
+import zipfile
 
 import numpy as np
 
@@ -78,6 +79,9 @@ def check_finite(loss, step, hint="lower the learning rate or the gradient-clip 
                                f"for network {bad[0]} ({len(bad)} of {loss.size} networks); {hint}")
 
 
+SMOKE_TOLERANCE = 0.01  # a smoke run's untrained network may sit up to 1% above the trivial loss
+
+
 def check_learned(final_loss, trivial_loss, trivial_name, hint, what="loss", smoke=False):
     """Raise TrainingDiverged unless every network ends better than a trivial predictor
     (the uniform guess of a language model, the mean of a regression target): a run that
@@ -85,7 +89,10 @@ def check_learned(final_loss, trivial_loss, trivial_name, hint, what="loss", smo
 
     smoke=True (a --quick run, too short to train some models, such as an LSTM that sits on
     a plateau for its first few hundred steps): a network still within SMOKE_TOLERANCE of
-    the trivial loss only gets a note; one clearly worse than it has diverged and fails."""
+    the trivial loss only gets a note; one clearly worse than it has diverged and fails.
+    A trivial loss of 0 (every target the same) leaves nothing to beat, so nothing is checked."""
+    if not trivial_loss > 0:
+        return
     final = np.atleast_1d(np.asarray(final_loss, dtype=float))
     limit = trivial_loss * (1 + SMOKE_TOLERANCE) if smoke else trivial_loss
     bad = np.flatnonzero(~(final < limit))  # NaN counts as bad
@@ -97,9 +104,6 @@ def check_learned(final_loss, trivial_loss, trivial_name, hint, what="loss", smo
     if untrained:
         print(f"  note: {untrained} of {final.size} networks end this smoke run no better than {trivial_name}: "
               "too few steps to learn; the full run trains them")
-
-
-SMOKE_TOLERANCE = 0.01  # a smoke run's untrained network may sit up to 1% above the trivial loss
 
 
 # --- command line -----------------------------------------------------------------------------
@@ -123,6 +127,18 @@ def non_negative_int(text):
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def finite_float(text):
+    """argparse type: a real number that is not NaN or infinite (every float flag uses it,
+    so that a range check such as lr > 0 cannot be passed by inf or dodged by nan)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
     return value
 
 
@@ -200,6 +216,7 @@ def config_parser(config_cls, description):
             parser.add_argument(flag, action="store_true", help=help_text)
             continue
         kind = f.metadata.get("type", type(f.default))
+        kind = finite_float if kind is float else kind
         shown = f.metadata.get("default_text", f.default)
         parser.add_argument(flag, type=kind, default=f.default, choices=f.metadata.get("choices"),
                             help=f"{help_text} (default: {shown})")
@@ -212,10 +229,15 @@ def config_from_args(config_cls, args):
 
 def parse_config(config_cls, description, argv, check=None):
     """The Config that the command line asks for. check(cfg) -> a list of problems for a
-    person to read; any problem ends the program with a usage error (exit code 2)."""
+    person to read; any problem ends the program with a usage error (exit code 2), as does
+    one file named by two output flags (the second would overwrite the first)."""
     parser = config_parser(config_cls, description)
     cfg = config_from_args(config_cls, parser.parse_args(argv))
     problems = check(cfg) if check is not None else []
+    outputs = [(flag(n), getattr(cfg, n)) for n in ("save_results", "save_params") if getattr(cfg, n, None) is not None]
+    for i, (first, path) in enumerate(outputs):
+        problems += [f"{first} and {second} name the same file" for second, other in outputs[i + 1:]
+                     if os.path.abspath(path) == os.path.abspath(other)]
     if problems:
         parser.error("; ".join(problems))
     return cfg
@@ -277,7 +299,7 @@ def jsonable(obj):
     if isinstance(obj, np.ndarray):
         return jsonable(obj.tolist())
     if isinstance(obj, np.generic):
-        return obj.item()
+        return jsonable(obj.item())  # then a NumPy NaN becomes null like a Python one
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj
@@ -362,11 +384,14 @@ def load_params(path):
         params, meta = load_params("results/params.npz")
         h, cache = rnn.forward(x, h0, params)        # e.g. run the trained networks again
     """
-    with np.load(path, allow_pickle=False) as f:
-        if CONFIG_KEY not in f.files:
-            raise RunError(f"{path} was not written by --save-params (it has no {CONFIG_KEY!r} entry)")
-        meta = json.loads(str(f[CONFIG_KEY]))
-        params = {k: f[k] for k in f.files if k != CONFIG_KEY}
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if not hasattr(f, "files") or CONFIG_KEY not in f.files:
+                raise RunError(f"{path} was not written by --save-params (it has no {CONFIG_KEY!r} entry)")
+            meta = json.loads(str(f[CONFIG_KEY]))
+            params = {k: f[k] for k in f.files if k != CONFIG_KEY}
+    except (ValueError, zipfile.BadZipFile) as err:  # not an .npz at all (np.load reads .npy and text too)
+        raise RunError(f"{path} was not written by --save-params ({err})") from None
     return params, meta
 
 

@@ -25,7 +25,9 @@ SEEDED = [SLU, CHAR, ATOM, f"visualize_{SLU}", f"make_{SLU}_gif", f"make_{CHAR}_
 FIGURE_SCRIPTS = [f"visualize_{slug}" for slug in SLUGS] + [f"make_{slug}_gif" for slug in SLUGS]
 
 # {dir}: an existing folder; {file}: an existing file; {bad_json}: a file that is not JSON;
-# {study_json}: a char_rnn_lab study file (valid JSON, the wrong kind for the baseline figures).
+# {study_json}: a char_rnn_lab study file with nothing in it (valid JSON, the wrong kind for
+# the baseline figures, too thin for the study's); {thin_json}: atomic_states results without
+# the fields the figures need.
 # (script, arguments, exit code, what stderr must say)
 CASES = [
     *[(script, ["--seed", "-1"], 2, "--seed: must be 0 or more") for script in SEEDED],
@@ -64,10 +66,23 @@ CASES = [
     *[(script, ["--publish", "--quick"], 2, "--publish regenerates the committed files") for script in FIGURE_SCRIPTS],
     (f"visualize_{SLU}", ["--publish", "--out-dir", "{dir}"], 2, "takes no other flag (got --out-dir)"),
     (f"make_{CHAR}_gif", ["--frames", "1"], 2, "--frames must be at least 2"),
+    (CHAR, ["--study", "lr", "--lr", "0.5"], 2, "--study lr sets --lr itself"),
+    (CHAR, ["--study", "clip", "--optimizer", "sgd"], 2, "--study clip sets --optimizer itself"),
+    (CHAR, ["--study", "init", "--save-results", "{dir}/s.json", "--results-dir", "{dir}"], 2,
+     "--results-dir would be ignored"),
+    (CHAR, ["--study", "tbptt", "--quick", "--train-chars", "1000"], 2, "--train-chars is too short"),
+    (SLU, ["--save-results", "{dir}/same", "--save-params", "{dir}/same"], 2, "name the same file"),
+    # numbers that are not finite pass no range check
+    (CHAR, ["--quick", "--clip", "nan"], 2, "--clip: must be a finite number"),
+    (ATOM, ["--quick", "--init-bound", "inf"], 2, "--init-bound: must be a finite number"),
+    (SLU, ["--quick", "--lr", "inf"], 2, "--lr: must be a finite number"),
+    (ATOM, ["--experiment", "cds", "--steps", "2"], 2, "--steps must be at least 100"),
     # found while running: exit code 1
     (f"visualize_{CHAR}", ["--results", "{bad_json}", "--no-samples"], 1, "malformed JSON"),
     (f"visualize_{ATOM}", ["--results", "{bad_json}"], 1, "malformed JSON"),
-    (f"visualize_{CHAR}", ["--results", "{study_json}", "--no-samples"], 1, "is not a char_rnn_lab results file"),
+    (f"visualize_{CHAR}", ["--results", "{study_json}", "--no-samples"], 1, "is not the char_rnn_lab results file"),
+    (f"visualize_{CHAR}", ["--study", "init", "--results", "{study_json}"], 1, "lacks what study_init.png needs"),
+    (f"visualize_{ATOM}", ["--results", "{thin_json}"], 1, "lacks what cds.png needs"),
     (CHAR, ["--quick", "--hidden", "100000"], 1, "not enough memory"),
     # training that diverges, or ends no better than a trivial predictor: exit code 1, naming a flag
     (SLU, ["--lr", "1e200", "--grad-clip", "0", "--n-sweeps", "20"], 1, "training diverged at sweep 2"),
@@ -84,8 +99,9 @@ def places(tmp_path):
     (tmp_path / "a_file").write_text("not a folder")
     (tmp_path / "bad.json").write_text('{"problem": "char_rnn_lab", ')
     (tmp_path / "study.json").write_text(json.dumps({"problem": CHAR, "study": "init"}))
+    (tmp_path / "thin.json").write_text(json.dumps({"problem": ATOM, "experiments": {"cds": {"x": 1}}}))
     return {"dir": tmp_path / "a_folder", "file": tmp_path / "a_file", "bad_json": tmp_path / "bad.json",
-            "study_json": tmp_path / "study.json"}
+            "study_json": tmp_path / "study.json", "thin_json": tmp_path / "thin.json"}
 
 
 def case_id(case):
@@ -161,3 +177,24 @@ def test_results_survive_a_write_that_fails_after_training(tmp_path):
         assert json.loads(rescued.read_text()) == {"metrics": {"loss": 0.25}}
     finally:
         rescued.unlink()
+
+
+def test_a_file_not_written_by_save_params_is_a_clear_error(tmp_path):
+    for name, content in (("results.json", b'{"a": 1}'), ("weights.npz", b"not a zip file")):
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(experiment.RunError, match="was not written by --save-params"):
+            experiment.load_params(tmp_path / name)
+
+
+def test_results_json_holds_no_nan():
+    """JSON has no NaN: NumPy's and Python's non-finite numbers are both written as null."""
+    import numpy as np
+    text = json.dumps(experiment.jsonable({"a": np.float64("nan"), "b": float("inf"), "c": np.float32(1.5)}))
+    assert json.loads(text) == {"a": None, "b": None, "c": 1.5}
+
+
+def test_nothing_to_beat_when_every_target_is_the_same(capsys):
+    """With a single training sequence the mean code is exact (loss 0): the run is not
+    called a failure for failing to beat it."""
+    results = load_problem(SLU).main(["--quick", "--n-train", "1", "--n-test", "1"])
+    assert results["baselines"]["mean_code_loss"] == 0.0 and results["metrics"]["train_acc"] == 1.0
