@@ -17,11 +17,10 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # measured: a 2nd BLAS thread only slows small nets
 
 import dataclasses  # noqa: E402
+import pathlib  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-
-import pathlib  # noqa: E402
 
 import numpy as np  # noqa: E402
 

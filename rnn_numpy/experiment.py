@@ -3,14 +3,15 @@ its edges. Nothing here imports matplotlib.
 
     command line   a Config dataclass is the single source of flags and defaults (option,
                    parse_config); argument types that reject bad values before any work
-                   (non_negative_int, output_file, output_dir, input_file); changed() for
-                   flags that only make sense together
+                   (non_negative_int, finite_float, output_file, output_dir, input_file);
+                   changed() and only_with() for flags that only make sense together
     failures       @command turns what can still go wrong at run time (a diverged run, a
                    full disk, a malformed file, too little memory, Ctrl-C) into one
                    "error: ..." line and exit code 1; usage errors exit with 2
     results        write_results / save_json / save_params write whole files or nothing
                    (atomic_write is the one place that handles temporary files);
-                   load_params reads a --save-params file back
+                   load_params reads a --save-params file back; scratch_dir is where
+                   output goes when no path was given (never the committed folders)
     progress       Progress prints how far a long job has got
 """
 

@@ -6,7 +6,11 @@ too little memory, a disk that fails); 130 is Ctrl-C. Either way the person sees
 "error: ..." line, never a traceback, and no file is left half-written.
 
 The table below is the list of cases the project promises to handle (the README points
-here); every row is run by test_bad_input.
+here); every row is run by test_bad_input. The tests after it cover what a table row
+cannot: Ctrl-C while a file is written, a write that fails after training, a parameter
+file that is not one. Bad input to the engine from Python (integer arrays, a scalar h0, an
+input with the wrong number of features, a mask that is not 0/1) raises ValueError or is
+converted; those cases are tested in test_engine.py.
 """
 
 import json
