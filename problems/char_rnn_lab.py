@@ -281,9 +281,11 @@ def run_baseline(cfg, verbose=True):
                "spectral_radius": history["spectral_radius"][-1][0],
                "lexicon_fraction": quality["lexicon"], "grammatical_fraction": quality["grammatical"],
                "clipped_fraction": float(history["clipped"].mean())}
-    results = {"problem": SLUG, "config": config_record(cfg), "metrics": metrics,
+    per_seed = [{"seed": cfg.seed, **{k: metrics[k] for k in ("held_out_loss", "gap_to_floor", "spectral_radius",
+                                                              "lexicon_fraction", "grammatical_fraction")}}]
+    results = {"problem": SLUG, "config": config_record(cfg), "metrics": metrics, "per_seed": per_seed,
                "sample": samples[0][:400], "history": history_json(history),
-               "train_loop_s": train_loop_s, "versions": versions()}
+               "train_loop_s": train_loop_s, "versions": versions()}  # per_seed: the baseline is one network
     return results, params, history, data
 
 
