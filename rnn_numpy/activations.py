@@ -8,10 +8,11 @@ only has to keep its outputs:
     relu      f = max(z, 0)         f' = 1 if y > 0 else 0
     identity  f = z                 f' = 1
 
-Speed note: DESIGN.md measured np.tanh at about 14 ns per float64 element on x86-64
-without AVX-512, where the exp form 1 - 2 / (exp(2z) + 1) is twice as fast. On our
-AVX-512 machines np.tanh costs 1.3 ns per element and the exp form 5.5 ns (n = 48,000),
-so we keep np.tanh: it wins where we run and it is the readable choice.
+Speed note: on an AMD EPYC without AVX-512, np.tanh was measured at about 14 ns per
+float64 element, and there the exp form 1 - 2 / (exp(2z) + 1) is twice as fast. On the Intel
+Xeon with AVX-512 that this project's timings come from, np.tanh costs 1.3-2.4 ns per
+element and the exp form 5.5-9 ns (n = 48,000, several runs), so we keep np.tanh: it wins
+where we measured most and it is the readable choice.
 """
 
 from typing import Callable, NamedTuple
