@@ -22,7 +22,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from rnn_numpy.experiment import RunError, atomic_write, load_json, output_dir, output_file, scratch_dir  # noqa: E402
+from rnn_numpy.experiment import (RunError, atomic_write, finite_float, load_json, output_dir,  # noqa: E402
+                                  output_file, scratch_dir)
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -67,7 +68,7 @@ def gif_parser(description, slug, frames, fps, frames_help, first_hold_s=None, l
                         help=f"about this many frames, {frames_help} (default: {frames}; --quick: at most {QUICK_FRAMES})")
     holds = [f"the {which} frame is held {s:g} s" for which, s in (("first", first_hold_s), ("last", last_hold_s))
              if s is not None]
-    parser.add_argument("--fps", type=float, default=fps,
+    parser.add_argument("--fps", type=finite_float, default=fps,
                         help=f"frames per second{'; ' if holds else ''}{' and '.join(holds)} (default: {fps:g})")
     parser.set_defaults(first_hold_s=first_hold_s, last_hold_s=last_hold_s)
     return parser

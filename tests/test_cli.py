@@ -70,6 +70,7 @@ CASES = [
     *[(script, ["--publish", "--quick"], 2, "--publish regenerates the committed files") for script in FIGURE_SCRIPTS],
     (f"visualize_{SLU}", ["--publish", "--out-dir", "{dir}"], 2, "takes no other flag (got --out-dir)"),
     (f"make_{CHAR}_gif", ["--frames", "1"], 2, "--frames must be at least 2"),
+    (f"make_{SLU}_gif", ["--fps", "inf"], 2, "--fps: must be a finite number"),
     (CHAR, ["--study", "lr", "--lr", "0.5"], 2, "--study lr sets --lr itself"),
     (CHAR, ["--study", "clip", "--optimizer", "sgd"], 2, "--study clip sets --optimizer itself"),
     (CHAR, ["--study", "init", "--save-results", "{dir}/s.json", "--results-dir", "{dir}"], 2,
