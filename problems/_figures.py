@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from rnn_numpy.experiment import (RunError, atomic_write, finite_float, load_json, output_dir,  # noqa: E402
+from rnn_numpy.experiment import (RunError, atomic_write, finite_float, flag, load_json, output_dir,  # noqa: E402
                                   output_file, scratch_dir)
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -86,7 +86,7 @@ def parse_args(parser, argv, slug, check=None):
         if not args.fps > 0:
             problems.append(f"--fps must be positive (got {args.fps})")
     if args.publish:
-        others = [f"--{dest.replace('_', '-')}" for dest, value in vars(args).items()
+        others = [flag(dest) for dest, value in vars(args).items()
                   if dest != "publish" and value != parser.get_default(dest)]
         if others:
             problems.append(f"--publish regenerates the committed files with the default settings and takes "
@@ -122,6 +122,17 @@ def load_results(path, slug, is_valid, how_to_make):
         raise RunError(f"{path} is not the {slug} results file this figure needs; make one with: "
                        f"{how_to_make}")
     return results
+
+
+def results_source(args, slug, filename):
+    """The results file a figure is drawn from: --results if given, else the committed
+    viz/<slug>/<filename>; None when a fresh run is due instead (--quick, --publish,
+    --rerun, or no committed file)."""
+    if getattr(args, "results", None):
+        return args.results
+    committed = VIZ / slug / filename
+    fresh = args.quick or args.publish or getattr(args, "rerun", False)
+    return None if fresh or not committed.exists() else committed
 
 
 def publish_gif(slug):

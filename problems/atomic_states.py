@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 
 from rnn_numpy import losses, lstm, readout, rnn  # noqa: E402
 from rnn_numpy._shapes import outer_sum  # noqa: E402
-from rnn_numpy.experiment import (check_finite, check_learned, command, config_record,  # noqa: E402
+from rnn_numpy.experiment import (at_least_one, check_finite, check_learned, command, config_record,  # noqa: E402
                                   non_negative_int, only_with, option, output_file, parse_config,
                                   save_params, versions, write_results)
 
@@ -102,8 +102,7 @@ def check(cfg):
 
 
 def validate(cfg):
-    problems = [f"--{n.replace('_', '-')} must be at least 1 (got {getattr(cfg, n)})"
-                for n in ("networks", "batch", "hidden", "eval_every") if getattr(cfg, n) < 1]
+    problems = at_least_one(cfg, ("networks", "batch", "hidden", "eval_every"))
     if cfg.steps < 2 * LOSS_WINDOW:  # pre-training and the re-initialization split the steps in half
         problems.append(f"--steps must be at least {2 * LOSS_WINDOW} (got {cfg.steps})")
     if cfg.lr is not None and not cfg.lr > 0:

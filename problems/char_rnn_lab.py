@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 import _char_grammar as grammar  # noqa: E402
 import _char_rnn_lab_studies as studies  # noqa: E402  (the ten studies)
 from rnn_numpy import init, losses, models, optim, readout, rnn  # noqa: E402
-from rnn_numpy.experiment import (RunError, changed, check_finite, check_learned, command, config_record,  # noqa: E402
+from rnn_numpy.experiment import (RunError, at_least_one, changed, check_finite, check_learned, command, config_record,  # noqa: E402
                                   non_negative_int, only_with, option, output_dir, output_file,
                                   parse_config, save_params, scratch_dir, versions, write_results)
 
@@ -91,10 +91,7 @@ def check(cfg):
 
 
 def validate(cfg):
-    problems = []
-    for name in ("hidden", "chunk", "steps", "study_steps", "batch", "train_chars", "eval_every"):
-        if getattr(cfg, name) < 1:
-            problems.append(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(cfg, name)})")
+    problems = at_least_one(cfg, ("hidden", "chunk", "steps", "study_steps", "batch", "train_chars", "eval_every"))
     if not cfg.lr > 0:
         problems.append(f"--lr must be positive (got {cfg.lr})")
     if cfg.clip < 0:

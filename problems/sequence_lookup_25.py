@@ -26,9 +26,9 @@ import numpy as np  # noqa: E402
 
 import _sequence_lookup_25_studies as studies  # noqa: E402  (work beyond the reference)
 from rnn_numpy import losses, optim, readout, rnn  # noqa: E402
-from rnn_numpy.experiment import (check_finite, check_learned, changed, command, config_record, non_negative_int,  # noqa: E402
-                                  only_with, option, output_file, parse_config, save_params, versions,
-                                  write_results)
+from rnn_numpy.experiment import (at_least_one, changed, check_finite, check_learned, command,  # noqa: E402
+                                  config_record, flag, non_negative_int, only_with, option, output_file,
+                                  parse_config, save_params, versions, write_results)
 
 SLUG = "sequence_lookup_25"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -108,13 +108,11 @@ def check(cfg):
 
 def validate(cfg):
     """A list of problems with the (resolved) settings; empty if all is well."""
-    problems = []
-    for name in ("n_hidden", "n_sweeps", "multi_seed", "n_letters", "seq_len", "n_train", "n_test", "max_timing"):
-        if getattr(cfg, name) < 1:
-            problems.append(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(cfg, name)})")
+    problems = at_least_one(cfg, ("n_hidden", "n_sweeps", "multi_seed", "n_letters", "seq_len", "n_train", "n_test",
+                                  "max_timing"))
     for name in ("lr", "init_scale"):
         if not getattr(cfg, name) > 0:
-            problems.append(f"--{name.replace('_', '-')} must be positive (got {getattr(cfg, name)})")
+            problems.append(f"{flag(name)} must be positive (got {getattr(cfg, name)})")
     if not 0 <= cfg.momentum < 1:
         problems.append(f"--momentum must be in [0, 1) (got {cfg.momentum})")
     if cfg.weight_decay < 0 or cfg.grad_clip < 0 or cfg.curriculum < 0:

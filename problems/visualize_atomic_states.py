@@ -46,7 +46,7 @@ import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from _figures import VIZ, draw, figure_parser, load_results, parse_args, plt, publish_gif, report  # noqa: E402
+from _figures import draw, figure_parser, load_results, parse_args, plt, publish_gif, report, results_source  # noqa: E402
 from rnn_numpy.experiment import RunError, command, input_file, save_json  # noqa: E402
 
 LEVEL_COLOURS = {0.0: "#d62728", 0.5: "#1f77b4", 1.0: "black"}  # the paper's: red, blue, black
@@ -68,8 +68,7 @@ def experiment_results(args):
     """(results, source, written): the results of all experiments from --results or the
     committed results.json (source: that file), else from fresh runs kept in the output
     folder (always for --quick and --publish; written: that file)."""
-    committed = VIZ / atom.SLUG / "results.json"
-    source = args.results or (committed if committed.exists() and not (args.quick or args.publish) else None)
+    source = results_source(args, atom.SLUG, "results.json")
     if source is not None:
         return load_results(source, atom.SLUG, lambda r: isinstance(r.get("experiments"), dict),
                             "python problems/atomic_states.py --experiment all --save-results PATH"), source, None

@@ -47,7 +47,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import NullFormatter  # noqa: E402
 
 import _char_grammar as grammar  # noqa: E402
-from _figures import VIZ, draw, figure_parser, load_results, parse_args, plt, publish_gif, report, save  # noqa: E402
+from _figures import draw, figure_parser, load_results, parse_args, plt, publish_gif, report, results_source, save  # noqa: E402
 from rnn_numpy import init  # noqa: E402
 from rnn_numpy.experiment import command, input_file, load_params  # noqa: E402
 
@@ -82,8 +82,7 @@ def run_baseline(out_dir, quick):
 def baseline_results(args):
     """(results, params, source): from --results or the committed baseline.json (params None,
     source that file), else from a fresh run (always for --quick and --publish; source None)."""
-    committed = VIZ / lab.SLUG / "baseline.json"
-    source = args.results or (committed if committed.exists() and not (args.quick or args.publish) else None)
+    source = results_source(args, lab.SLUG, "baseline.json")
     if source is None:
         return *run_baseline(args.out_dir, args.quick), None
     return load_results(source, lab.SLUG, is_baseline, f"{HOW_TO_RUN} --save-results PATH"), None, source
@@ -539,8 +538,7 @@ STUDY_FIGURES = {"init": plot_study_init, "hidden": plot_study_hidden, "tbptt": 
 def study_results(name, args):
     """A study's results: from --results or the committed study_<name>.json, else from a
     fresh run saved in the output folder (always for --quick and --publish)."""
-    committed = VIZ / lab.SLUG / f"study_{name}.json"
-    source = args.results or (committed if committed.exists() and not (args.quick or args.publish) else None)
+    source = results_source(args, lab.SLUG, f"study_{name}.json")
     if source is None:
         lab.main(["--study", name, "--results-dir", str(args.out_dir)] + (["--quick"] if args.quick else []))
         source = args.out_dir / f"study_{name}.json"

@@ -33,8 +33,8 @@ import numpy as np  # noqa: E402
 from matplotlib.collections import PatchCollection  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
-from _figures import (GREEN, RED, VIZ, draw, figure_parser, load_results, parse_args, plt, publish_gif,  # noqa: E402
-                      report, save)
+from _figures import (GREEN, RED, draw, figure_parser, load_results, parse_args, plt, publish_gif,  # noqa: E402
+                      report, results_source, save)
 from rnn_numpy.experiment import command, non_negative_int  # noqa: E402
 
 BIT_STYLES = [dict(color="#1f77b4", lw=3.0, ls="-"), dict(color="#ff7f0e", lw=2.0, ls="--"),
@@ -312,17 +312,16 @@ FIGURES = {"training_curves": plot_training_curves, "weights": plot_weights,
 
 # --- the three studies beyond the reference ---------------------------------------------------
 
-def study_results(name, out_dir, quick=False, rerun=False):
+def study_results(name, args):
     """The study's results and the file they were read from: the committed
-    viz/<slug>/study_<name>.json, unless it is missing or --rerun / --quick asks for a fresh
-    run, which is saved to out_dir (and then there is no file to blame: None)."""
-    committed = VIZ / slu.SLUG / f"study_{name}.json"
-    if committed.exists() and not (quick or rerun):
-        how = f"{HOW_TO_RUN} --study {name}"
-        return load_results(committed, slu.SLUG, lambda r: r.get("study") == name, how), committed
-    path = out_dir / f"study_{name}.json"
-    print(f"running the study {name}{' (--quick)' if quick else ''} into {path}", flush=True)
-    return slu.main(["--study", name, "--save-results", str(path)] + (["--quick"] if quick else [])), None
+    viz/<slug>/study_<name>.json, unless it is missing or --rerun / --quick / --publish asks
+    for a fresh run, which is saved to the output folder (then there is no file to blame: None)."""
+    source = results_source(args, slu.SLUG, f"study_{name}.json")
+    if source is not None:
+        return load_results(source, slu.SLUG, lambda r: r.get("study") == name, f"{HOW_TO_RUN} --study {name}"), source
+    path = args.out_dir / f"study_{name}.json"
+    print(f"running the study {name}{' (--quick)' if args.quick else ''} into {path}", flush=True)
+    return slu.main(["--study", name, "--save-results", str(path)] + (["--quick"] if args.quick else [])), None
 
 
 HOW_TO_RUN = "python problems/sequence_lookup_25.py"
@@ -446,19 +445,20 @@ def make_figures(seed, variable_timing, out_dir, quick=False):
     return [save(plot(run), out_dir / f"{name}_{suffix}.png") for name, plot in FIGURES.items()]
 
 
-def make_study_figures(names, out_dir, quick=False, rerun=False):
+def make_study_figures(names, args):
     written = []
     for name in names:
-        results, source = study_results(name, out_dir, quick, rerun)
-        written.append(draw(out_dir / f"study_{name}.png", STUDY_FIGURES[name], results, source=source))
+        results, source = study_results(name, args)
+        written.append(draw(args.out_dir / f"study_{name}.png", STUDY_FIGURES[name], results, source=source))
     return written
 
 
-def publish(out_dir):
+def publish(args):
     """Regenerate every committed file of this problem: the figures of both timings, each
     study's results and figure (full runs: a few minutes), then the GIF."""
+    out_dir = args.out_dir
     written = make_figures(0, False, out_dir) + make_figures(0, True, out_dir)
-    written += make_study_figures(STUDY_FIGURES, out_dir, rerun=True)
+    written += make_study_figures(STUDY_FIGURES, args)  # --publish: every study runs afresh
     written += [out_dir / f"study_{name}.json" for name in STUDY_FIGURES]
     return written + [publish_gif(slu.SLUG)]
 
@@ -499,10 +499,10 @@ def main(argv=None):
     args = parse(argv)
     start = time.perf_counter()
     if args.publish:
-        written = publish(args.out_dir)
+        written = publish(args)
     elif args.study:
         names = list(STUDY_FIGURES) if args.study == "all" else [args.study]
-        written = make_study_figures(names, args.out_dir, args.quick, args.rerun)
+        written = make_study_figures(names, args)
     else:
         timings = {"fixed": [False], "variable": [True], "both": [False, True]}[args.timing]
         written = [path for vt in timings for path in make_figures(args.seed, vt, args.out_dir, args.quick)]

@@ -127,9 +127,7 @@ def check_input_weight(p, key, pop_shape, rows, a, name, what, letter):
     (see check_input_size)."""
     require(key in p, "parameter dict is missing {!r} (has {})", key, sorted(p))
     shape = p[key].shape  # an array (see float_params)
-    expected = (*pop_shape, rows, shape[-1] if shape else a.shape[-1])  # W's own input size n
-    if shape != expected:
-        raise ValueError(f"{key} has shape {shape}; expected {expected}")
+    check_weight(p, key, pop_shape, (rows, shape[-1] if shape else a.shape[-1]))  # n: W's own input size
     check_input_size(a, name, what, key, shape, letter)
 
 

@@ -211,15 +211,14 @@ def config_parser(config_cls, description):
     parser = argparse.ArgumentParser(description=description,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     for f in dataclasses.fields(config_cls):
-        flag = "--" + f.name.replace("_", "-")
         help_text = f.metadata.get("help", "")
         if f.type in (bool, "bool"):
-            parser.add_argument(flag, action="store_true", help=help_text)
+            parser.add_argument(flag(f.name), action="store_true", help=help_text)
             continue
         kind = f.metadata.get("type", type(f.default))
         kind = finite_float if kind is float else kind
         shown = f.metadata.get("default_text", f.default)
-        parser.add_argument(flag, type=kind, default=f.default, choices=f.metadata.get("choices"),
+        parser.add_argument(flag(f.name), type=kind, default=f.default, choices=f.metadata.get("choices"),
                             help=f"{help_text} (default: {shown})")
     return parser
 
@@ -247,6 +246,11 @@ def parse_config(config_cls, description, argv, check=None):
 def flag(name):
     """The command-line flag of a Config field: n_hidden -> --n-hidden."""
     return "--" + name.replace("_", "-")
+
+
+def at_least_one(cfg, names):
+    """Usage problems for the sizes among `names` that are below 1."""
+    return [f"{flag(n)} must be at least 1 (got {getattr(cfg, n)})" for n in names if getattr(cfg, n) < 1]
 
 
 def changed(cfg, names):
