@@ -72,3 +72,29 @@ def softmax_cross_entropy(logits, targets, mask=None):
     np.put_along_axis(dy, idx, np.take_along_axis(dy, idx, axis=-1) - 1.0, axis=-1)  # p - onehot
     dy *= m / count[..., None, None]
     return np.broadcast_to(loss, pop).copy(), dy
+
+
+def soft_cross_entropy(logits, probs, mask=None):
+    """Masked softmax cross-entropy against target distributions (soft targets), per network:
+
+        p = softmax(logits) over the last axis
+        loss = - sum_{t,b} m_tb sum_o q_tbo log p_tbo / N_m        q = probs, each row summing to 1
+        dloss/dlogits = m_tb (p_tb - q_tb) / N_m                   (because sum_o q_tbo = 1)
+
+    The loss of a path-integrating network read out through place cells (Sorscher et al.
+    2019): q is the place-cell population's activity at the true position. Its minimum is
+    the targets' own entropy, not 0. logits and probs (T, *P, B, O) (probs broadcasts).
+    """
+    logits = as_float(logits, "logits")
+    probs = as_float(probs, "probs", logits.dtype)
+    require(broadcasts_to(probs.shape, logits.shape),
+            "probs shape {} does not broadcast to the logits' {}", probs.shape, logits.shape)
+    require(np.all(probs >= 0) and np.allclose(probs.sum(axis=-1), 1.0, atol=1e-5),
+            "every row of probs must be a distribution (non-negative, summing to 1)")
+    m, count = _mask_and_count(logits, mask)
+    shifted = logits - logits.max(axis=-1, keepdims=True)  # softmax is shift-invariant
+    log_total = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    log_p = shifted - log_total  # (T, *P, B, O)
+    loss = -(m * probs * log_p).sum(axis=(0, -2, -1)) / count  # (*P,)
+    dy = (m / count[..., None, None]) * (np.exp(log_p) - probs)  # m (p - q) / N_m
+    return np.broadcast_to(loss, logits.shape[1:-2]).copy(), dy

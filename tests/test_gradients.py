@@ -209,6 +209,30 @@ def test_cross_entropy_backward(rng, pop, masked):
                       f"cross-entropy mask={masked} P={pop}")
 
 
+@pytest.mark.parametrize("masked", [False, True], ids=["nomask", "mask"])
+def test_soft_cross_entropy_backward(rng, pop, masked):
+    logits = 2.0 * rng.standard_normal((T, *pop, B, O))
+    raw = rng.random((T, *pop, B, O))
+    probs = raw / raw.sum(axis=-1, keepdims=True)
+    mask = random_mask(rng, pop) if masked else None
+    loss, dy = losses.soft_cross_entropy(logits, probs, mask)
+    assert loss.shape == pop
+
+    def total(q):
+        return float(losses.soft_cross_entropy(q["y"], probs, mask)[0].sum())
+
+    record_and_assert(gradcheck.check_gradients(total, {"y": logits}, {"y": dy}),
+                      f"soft cross-entropy mask={masked} P={pop}")
+
+
+def test_soft_cross_entropy_of_one_hot_targets_is_the_integer_version(rng):
+    logits = rng.standard_normal((T, B, O))
+    targets = rng.integers(0, O, size=(T, B))
+    soft = losses.soft_cross_entropy(logits, np.eye(O)[targets])
+    hard = losses.softmax_cross_entropy(logits, targets)
+    assert np.allclose(soft[0], hard[0]) and np.allclose(soft[1], hard[1])
+
+
 def test_gradcheck_catches_a_wrong_gradient(rng):
     """The checker itself must fail a backward pass with a small bug (here: b_h grad x 1.01)."""
     p, x, h0 = rnn_problem(rng, ())
