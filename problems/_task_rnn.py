@@ -100,7 +100,7 @@ def validation_loss(params, batch, leak=1.0):
 
 
 def train(params, make_batch, validation, *, lr, max_steps, target_loss, leak=1.0, activity=0.0, clip=None,
-          check_every=25, callback=None, label="training", verbose=True):
+          check_every=25, callback=None, label="training", verbose=True, objective=None):
     """Train the population in place with Adam; each network stops when its loss on the
     fixed `validation` batch is at most target_loss (checked every check_every steps).
 
@@ -110,6 +110,9 @@ def train(params, make_batch, validation, *, lr, max_steps, target_loss, leak=1.
     activity: the weight of the penalty on hidden activity (see loss_and_grads); the stopping
     test uses the MSE alone.
     callback(step, params, val_loss), if given, runs at every check (the GIF's snapshots).
+    objective: (loss_and_grads(params, batch) -> (loss (K,), grads), validation_loss(params,
+    batch) -> (K,)) for a model other than the one above (path_integration's); batch is what
+    make_batch returns, or `validation`. target_loss=None trains every network for max_steps.
     A stopped network gets learning rate 0: its weights stay where they reached the target.
     (Its forward and backward passes still run with the others; dropping it from the
     population would save that work at the price of re-packing every array.)
@@ -119,6 +122,11 @@ def train(params, make_batch, validation, *, lr, max_steps, target_loss, leak=1.
     (validation loss at the end), "seconds".
     """
     K = params["W_hh"].shape[0]
+    if objective is None:
+        objective = (lambda p, batch: loss_and_grads(p, *batch, leak, activity),
+                     lambda p, batch: validation_loss(p, batch, leak))
+    batch_loss, held_out_loss = objective
+    target_loss = -np.inf if target_loss is None else target_loss
     active = np.ones(K, dtype=bool)
     stopped_at = np.full(K, -1)
     opt = optim.Adam(params, lr=lr * active)
@@ -128,7 +136,7 @@ def train(params, make_batch, validation, *, lr, max_steps, target_loss, leak=1.
     with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is caught by check_finite instead
         for step in range(max_steps + 1):
             if step % check_every == 0 or step == max_steps:
-                val = validation_loss(params, validation, leak)
+                val = held_out_loss(params, validation)
                 check_finite(val, step, "lower --lr")
                 reached = active & (val <= target_loss)
                 stopped_at[reached] = step
@@ -139,12 +147,11 @@ def train(params, make_batch, validation, *, lr, max_steps, target_loss, leak=1.
                 if callback is not None:
                     callback(step, params, val)
                 if progress is not None:
-                    progress.update(step, f"loss median {np.median(val):.2e}, "
-                                          f"{K - active.sum()}/{K} at the target")
+                    at_target = f", {K - active.sum()}/{K} at the target" if np.isfinite(target_loss) else ""
+                    progress.update(step, f"loss median {np.median(val):.3e}{at_target}")
             if step == max_steps or not active.any():
                 break
-            x, target, mask = make_batch(step)
-            loss, grads = loss_and_grads(params, x, target, mask, leak, activity)
+            loss, grads = batch_loss(params, make_batch(step))
             check_finite(loss, step + 1, "lower --lr")
             if clip is not None:
                 grads, _ = optim.clip_global_norm(grads, clip, (K,))
