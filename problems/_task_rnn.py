@@ -22,6 +22,7 @@ population stopped 225 steps apart.
 """
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -77,6 +78,33 @@ def loss_and_grads(params, x, target, mask=None, leak=1.0, activity=0.0):
     dh += (2.0 * activity / count) * h
     grads.update(rnn.backward(dh, cache)[2])
     return mse + penalty, grads
+
+
+def prefetched(make_batch):
+    """make_batch with the next step's batch made on a second thread while the current step
+    trains: make_batch(step + 1) starts as soon as make_batch(step) is handed out. NumPy
+    releases the GIL in its array work, so the two overlap on a 2-core machine (measured
+    on path_integration: see path_integration.md). The calls still run one at a time and
+    in step order, so the batches are exactly those of make_batch itself."""
+    worker = ThreadPoolExecutor(max_workers=1)
+    pending = {}
+
+    def next_batch(step):
+        future = pending.pop(step, None) or worker.submit(make_batch, step)
+        pending[step + 1] = worker.submit(make_batch, step + 1)
+        return future.result()
+
+    return next_batch
+
+
+def start_states(h, count, noise, seed):
+    """Starting states for a fixed-point search: `count` states drawn at random from the
+    visited states h (..., H), each plus Gaussian noise of SD `noise`, from
+    default_rng(seed). Returns (count, H)."""
+    rng = np.random.default_rng(seed)
+    flat = h.reshape(-1, h.shape[-1])
+    picks = flat[rng.integers(len(flat), size=count)]
+    return picks + noise * rng.standard_normal(picks.shape)
 
 
 def snapshot_recorder():

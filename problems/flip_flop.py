@@ -171,10 +171,7 @@ def baselines(x, target):
 def start_states(cfg, h):
     """Starting states for the fixed-point search: states visited on held-out trials plus
     Gaussian noise. h (T, n, H) -> (starts, H)."""
-    rng = np.random.default_rng(START_SEED)
-    flat = h.reshape(-1, h.shape[-1])
-    picks = flat[rng.integers(len(flat), size=cfg.starts)]
-    return picks + cfg.start_noise * rng.standard_normal(picks.shape)
+    return task_rnn.start_states(h, cfg.starts, cfg.start_noise, START_SEED)
 
 
 def analyse_fixed_points(params, cfg, h, k):
