@@ -107,6 +107,15 @@ def start_states(h, count, noise, seed):
     return picks + noise * rng.standard_normal(picks.shape)
 
 
+def spread(values):
+    """mean, sd, min and max of per-network numbers (None when there are none)."""
+    values = np.asarray(values, dtype=float)
+    if not values.size:
+        return None
+    return {"mean": float(values.mean()), "sd": float(values.std()), "min": float(values.min()),
+            "max": float(values.max())}
+
+
 def snapshot_recorder():
     """(snapshots, record) for train(callback=record): at every check, record appends
     (step, a copy of the weights); the validation losses of that check are in the history,

@@ -236,9 +236,7 @@ def summarize(cfg, per_seed, baseline):
     reached = [s for s in per_seed if s["reached_target"]] or per_seed
 
     def spread(key, rows):
-        values = np.array([s[key] for s in rows], dtype=float)
-        return {"mean": float(values.mean()), "sd": float(values.std()), "min": float(values.min()),
-                "max": float(values.max())} if len(values) else None
+        return task_rnn.spread([s[key] for s in rows])
 
     return {"networks": len(per_seed), "reached_target": sum(s["reached_target"] for s in per_seed),
             "summarized": "networks that reached the target" if reached[0]["reached_target"] else "all networks",
