@@ -31,7 +31,8 @@ import numpy as np  # noqa: E402
 
 import _spatial_scores as spatial  # noqa: E402
 import _task_rnn as task_rnn  # noqa: E402
-from _figures import colour_strip, draw_frames, frame_pixels, gif_parser, parse_args, plt, save_gif, shared_palette  # noqa: E402
+from _figures import (colour_strip, draw_frames, frame_pixels, gif_parser, parse_args, plt, save_gif,  # noqa: E402
+                      shared_palette)
 from rnn_numpy.experiment import command, non_negative_int  # noqa: E402
 
 FIGSIZE, DPI = (12, 4.6), 80

@@ -433,11 +433,13 @@ def unit_scores(cfg, positions, activity, rng):
     autocorr = spatial.autocorrelogram(maps)
     grid = spatial.grid_score(autocorr)
     band, orientation, wavelength = spatial.band_score(maps, cfg.box, BAND_MIN_CYCLES)
+    strongest_wavelength = spatial.band_score(maps, cfg.box, 1)[2]  # the map's strongest wave of any length
     null = spatial.shuffled_null(positions, activity, cfg.box, cfg.bins, rng, n_shuffles=cfg.shuffles,
                                  min_cycles=BAND_MIN_CYCLES)
     return {"maps": maps, "autocorr": autocorr, "grid": grid, "band": band, "band_orientation": orientation,
-            "band_wavelength": wavelength, "grid_shift_threshold": null["grid_threshold"],
-            "band_shift_threshold": null["band_threshold"], "occupancy": occupancy}
+            "band_wavelength": wavelength, "periodic": strongest_wavelength <= cfg.box / BAND_MIN_CYCLES,
+            "grid_shift_threshold": null["grid_threshold"], "band_shift_threshold": null["band_threshold"],
+            "occupancy": occupancy}
 
 
 def untrained_thresholds(untrained):
@@ -451,13 +453,17 @@ def untrained_thresholds(untrained):
 def label_units(analyses, untrained_pool):
     """Labels in place, two ways: "labels_shift" against the unit's own time-shift null alone,
     and "labels" (the ones used) against the larger of that and the untrained networks' 95th
-    percentile (see path_integration.md: every smooth map beats a time-shift null)."""
+    percentile (see path_integration.md: every smooth map beats a time-shift null). Either
+    way a band cell must be periodic: its map's strongest plane wave of any length has at
+    least BAND_MIN_CYCLES periods across the box (a ramp's leaks into the band score too)."""
     grid_pool, band_pool = untrained_pool
     for a in analyses:
-        a["labels_shift"] = spatial.classify(a["grid"], a["band"], a["grid_shift_threshold"], a["band_shift_threshold"])
+        shift_only = spatial.classify(a["grid"], a["band"], a["grid_shift_threshold"], a["band_shift_threshold"])
         a["grid_threshold"] = np.maximum(a["grid_shift_threshold"], grid_pool)
         a["band_threshold"] = np.maximum(a["band_shift_threshold"], band_pool)
-        a["labels"] = spatial.classify(a["grid"], a["band"], a["grid_threshold"], a["band_threshold"])
+        both = spatial.classify(a["grid"], a["band"], a["grid_threshold"], a["band_threshold"])
+        a["labels_shift"], a["labels"] = (np.where((labels == "band") & ~a["periodic"], "other", labels)
+                                          for labels in (shift_only, both))
 
 
 def fractions(labels):
@@ -533,18 +539,13 @@ def pruning(cfg, params, centres, analyses):
                 random = (pick(None), chosen[1]) if kind == "recurrent" else pick(None)
                 for arm, units in (("pruned", chosen), ("control", random)):
                     errors[arm].append(float(position_error(cfg, silenced(net, kind, units), walks, centres).mean()))
-            rows.append({**row, "pruned": float(np.mean(errors["pruned"])), "control": float(np.mean(errors["control"])),
+            rows.append({**row, "pruned": float(np.mean(errors["pruned"])),
+                         "control": float(np.mean(errors["control"])),
                          "control_sd": float(np.std(errors["control"]))})
     return rows
 
 
 # --- report ---------------------------------------------------------------------------------------
-
-def spread(values):
-    values = np.asarray(values, dtype=float)
-    return {"mean": float(values.mean()), "sd": float(values.std()), "min": float(values.min()),
-            "max": float(values.max())}
-
 
 def unit_rows(cfg, analyses):
     """Per network: the fractions of grid / band / other units and the score distributions."""
@@ -578,28 +579,28 @@ def summarize(cfg, history, errors, errors_2x, baseline, trained_units, untraine
     final, final_2x = errors[-1], errors_2x[-1]
     reached = history["stopped_at"] >= 0
     summary = {"networks": K, "readout": cfg.readout,
-               "final_error_m": spread(final), "final_error_2x_m": spread(final_2x),
-               "final_error_fraction_of_side": spread(final / cfg.box),
-               "final_error_2x_fraction_of_side": spread(final_2x / cfg.box),
-               "mean_error_m": spread(errors.mean(axis=0)),
+               "final_error_m": task_rnn.spread(final), "final_error_2x_m": task_rnn.spread(final_2x),
+               "final_error_fraction_of_side": task_rnn.spread(final / cfg.box),
+               "final_error_2x_fraction_of_side": task_rnn.spread(final_2x / cfg.box),
+               "mean_error_m": task_rnn.spread(errors.mean(axis=0)),
                "error_by_step_m": errors.mean(axis=1), "error_2x_by_step_m": errors_2x.mean(axis=1),
                "below_10_percent_of_side": int(np.sum(final < 0.1 * cfg.box)),
                "baseline_by_step_m": baseline,
-               "final_loss": spread(history["final_loss"]),
+               "final_loss": task_rnn.spread(history["final_loss"]),
                "units": {"trained": unit_summary(trained_units), "untrained": unit_summary(untrained_units)},
                "pruning": pruning_summary(prune_rows)}
     if cfg.readout == "position":
         summary["reached_target"] = int(reached.sum())
-        summary["steps_to_target"] = spread(history["stopped_at"][reached]) if reached.any() else None
+        summary["steps_to_target"] = task_rnn.spread(history["stopped_at"][reached]) if reached.any() else None
     return summary
 
 
 def unit_summary(rows):
     """Fractions over networks: labelled against both nulls (the ones used), against the
     time-shift null alone, and grid scores above Wu et al.'s cut."""
-    out = {name: spread([r[name] for r in rows]) for name in LABELS}
-    out["shift_null_only"] = {name: spread([r["shift_null_only"][name] for r in rows]) for name in LABELS}
-    out["grid_above_0.88"] = spread([r["grid_above_0.88"] for r in rows])
+    out = {name: task_rnn.spread([r[name] for r in rows]) for name in LABELS}
+    out["shift_null_only"] = {name: task_rnn.spread([r["shift_null_only"][name] for r in rows]) for name in LABELS}
+    out["grid_above_0.88"] = task_rnn.spread([r["grid_above_0.88"] for r in rows])
     return out
 
 
@@ -622,8 +623,8 @@ def hierarchy_tests(rows):
             out[f"{first} vs {second}"] = None
             continue
         difference = np.array([a[k] - b[k] for k in seeds])
-        out[f"{first} vs {second}"] = {"difference_m": spread(difference), "first_hurts_more": int(np.sum(difference > 0)),
-                                        "networks": len(seeds)}
+        out[f"{first} vs {second}"] = {"difference_m": task_rnn.spread(difference),
+                                        "first_hurts_more": int(np.sum(difference > 0)), "networks": len(seeds)}
     return out
 
 
@@ -638,8 +639,8 @@ def pruning_summary(rows):
             out[name] = None
             continue
         out[name] = {"networks": len(done), "units": [r["units"] for r in done],
-                     "growth_m": spread([r["pruned"] - r["intact"] for r in done]),
-                     "control_growth_m": spread([r["control"] - r["intact"] for r in done]),
+                     "growth_m": task_rnn.spread([r["pruned"] - r["intact"] for r in done]),
+                     "control_growth_m": task_rnn.spread([r["control"] - r["intact"] for r in done]),
                      "above_control": sum(r["pruned"] > r["control"] + 2 * r["control_sd"] for r in done)}
     return out
 
@@ -651,7 +652,8 @@ def percent_range(s):
 def print_report(cfg, m):
     cm = 100
     side = cfg.box
-    print(f"\npath integration, {cfg.readout} read-out: {m['networks']} networks of {cfg.hidden} {cfg.activation} units, "
+    print(f"\npath integration, {cfg.readout} read-out: {m['networks']} networks of {cfg.hidden} {cfg.activation} "
+          "units, "
           f"{cfg.box:g} m box, walks of {cfg.length} steps ({cfg.length * DT:.2f} s)")
     if cfg.readout == "position":
         print(f"  reached validation MSE {cfg.target_loss:g}: {m['reached_target']}/{m['networks']}")
@@ -676,8 +678,8 @@ def print_report(cfg, m):
     for which in ("trained", "untrained"):
         u = m["units"][which]
         only = u["shift_null_only"]
-        print(f"    {which:<10} grid {percent_range(u['grid'])}, band {percent_range(u['band'])}; against the time-shift "
-              f"null alone grid {percent_range(only['grid'])}, band {percent_range(only['band'])}; grid score > "
+        print(f"    {which:<10} grid {percent_range(u['grid'])}, band {percent_range(u['band'])}; against the "
+              f"time-shift null alone grid {percent_range(only['grid'])}, band {percent_range(only['band'])}; grid score > "
               f"{WU_GRID_THRESHOLD} {percent_range(u['grid_above_0.88'])}")
     print("  pruning (growth of the mean position error: the pathway silenced vs as many random units'):")
     for name, s in m["pruning"].items():
@@ -726,9 +728,9 @@ def main(argv=None):
     trained_units, untrained_units = unit_rows(cfg, trained), unit_rows(cfg, untrained)
     metrics = summarize(cfg, history, errors, errors_2x, baselines(cfg, centres), trained_units, untrained_units,
                         prune_rows)
-    metrics["standing_still"] = {"drift_m": spread(drift), "error_at_stop_m": spread(error_at_stop),
-                                 "points": spread([p["points"] for p in still]),
-                                 "tiles_covered": spread([p["tiles_covered"] for p in still])}
+    metrics["standing_still"] = {"drift_m": task_rnn.spread(drift), "error_at_stop_m": task_rnn.spread(error_at_stop),
+                                 "points": task_rnn.spread([p["points"] for p in still]),
+                                 "tiles_covered": task_rnn.spread([p["tiles_covered"] for p in still])}
     validation_target = fixed_trials(cfg, VALIDATION_SEED, cfg.test_walks, cfg.length, centres)[2]
     metrics["constant_output_loss"] = constant_loss(cfg, validation_target)
     print_report(cfg, metrics)

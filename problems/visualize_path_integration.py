@@ -83,7 +83,8 @@ def trained_networks(args):
     results_path = pathlib.Path(path).with_name("results.json")
     if not results_path.exists():
         raise RunError(f"{results_path} is missing: the figures need the results written beside the weights "
-                       "(python problems/path_integration.py --save-results DIR/results.json --save-params DIR/params.npz)")
+                       "(python problems/path_integration.py --save-results DIR/results.json "
+                       "--save-params DIR/params.npz)")
     results = load_results(results_path, pi.SLUG, is_valid, "python problems/path_integration.py --save-results PATH")
     cfg = pi.resolve(pi.Config(**{k: v for k, v in meta["config"].items() if k in pi.Config.__dataclass_fields__}))
     centres = params.pop("place_centres")

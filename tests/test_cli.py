@@ -24,8 +24,9 @@ import pytest
 from conftest import ROOT, load_problem
 from rnn_numpy import experiment
 
-SLU, CHAR, ATOM, FLIP, SINE = SLUGS = "sequence_lookup_25", "char_rnn_lab", "atomic_states", "flip_flop", "sine_wave"
-SEEDED = [SLU, CHAR, ATOM, FLIP, SINE, f"visualize_{SLU}", *[f"make_{slug}_gif" for slug in SLUGS]]
+SLU, CHAR, ATOM, FLIP, SINE, DD, PI = SLUGS = ("sequence_lookup_25", "char_rnn_lab", "atomic_states", "flip_flop",
+                                             "sine_wave", "delayed_discrimination", "path_integration")
+SEEDED = [SLU, CHAR, ATOM, FLIP, SINE, DD, PI, f"visualize_{SLU}", *[f"make_{slug}_gif" for slug in SLUGS]]
 FIGURE_SCRIPTS = [f"visualize_{slug}" for slug in SLUGS] + [f"make_{slug}_gif" for slug in SLUGS]
 
 # {dir}: an existing folder; {file}: an existing file; {bad_json}: a file that is not JSON;
@@ -103,6 +104,23 @@ CASES = [
     (SINE, ["--save-params", "{dir}"], 2, "is a folder; give a file path"),
     (f"make_{SINE}_gif", ["--frames", "1"], 2, "--frames must be at least 2"),
     (f"visualize_{SINE}", ["--quick", "--results", "{bad_json}"], 2, "--results would be ignored"),
+    (DD, ["--delay-min", "10", "--delay-max", "5"], 2, "--delay-max must be at least --delay-min"),
+    (DD, ["--margin", "8"], 2, "--margin must be in [0, 8)"),
+    (DD, ["--pulse-len", "0"], 2, "--pulse-len must be at least 1"),
+    (DD, ["--target-loss", "0"], 2, "--target-loss must be positive"),
+    (DD, ["--start-noise", "-1"], 2, "--start-noise must be at least 0"),
+    (DD, ["--save-params", "{dir}"], 2, "is a folder; give a file path"),
+    (f"make_{DD}_gif", ["--frames", "1"], 2, "--frames must be at least 2"),
+    (f"visualize_{DD}", ["--quick", "--results", "{file}"], 2, "--results would be ignored"),
+    (PI, ["--networks", "0"], 2, "--networks must be at least 1"),
+    (PI, ["--readout", "xy"], 2, "invalid choice: 'xy'"),
+    (PI, ["--box", "0"], 2, "--box must be positive"),
+    (PI, ["--surround", "0.5"], 2, "--surround must be 0 or above 1"),
+    (PI, ["--weight-decay", "-1"], 2, "--weight-decay must be at least 0"),
+    (PI, ["--bins", "3"], 2, "--bins must be at least 4"),
+    (PI, ["--lr", "nan"], 2, "--lr: must be a finite number"),
+    (f"make_{PI}_gif", ["--frames", "1"], 2, "--frames must be at least 2"),
+    (f"visualize_{PI}", ["--quick", "--params", "{file}"], 2, "--params would be ignored"),
     # found while running: exit code 1
     (f"visualize_{CHAR}", ["--results", "{bad_json}", "--no-samples"], 1, "malformed JSON"),
     (f"visualize_{ATOM}", ["--results", "{bad_json}"], 1, "malformed JSON"),
@@ -112,6 +130,9 @@ CASES = [
     (f"visualize_{FLIP}", ["--params", "{bad_json}"], 1, "was not written by --save-params"),
     (f"visualize_{SINE}", ["--results", "{bad_json}"], 1, "malformed JSON"),
     (f"visualize_{SINE}", ["--results", "{thin_json}"], 1, "is not the sine_wave results file"),
+    (f"visualize_{DD}", ["--results", "{bad_json}"], 1, "malformed JSON"),
+    (f"visualize_{DD}", ["--results", "{thin_json}"], 1, "is not the delayed_discrimination results file"),
+    (f"visualize_{PI}", ["--params", "{bad_json}"], 1, "was not written by --save-params"),
     (CHAR, ["--quick", "--hidden", "100000"], 1, "not enough memory"),
     # training that diverges, or ends no better than a trivial predictor: exit code 1, naming a flag
     (SLU, ["--lr", "1e200", "--grad-clip", "0", "--n-sweeps", "20"], 1, "training diverged at sweep 2"),
@@ -120,6 +141,8 @@ CASES = [
     (ATOM, ["--quick", "--lr", "1e6"], 1, "lower --lr"),
     (FLIP, ["--quick", "--lr", "1e6"], 1, "lower --lr"),
     (SINE, ["--quick", "--lr", "1e6"], 1, "no better than the best constant output per level"),
+    (DD, ["--quick", "--lr", "1e6"], 1, "no better than the constant output 0"),
+    (PI, ["--quick", "--lr", "1e6"], 1, "lower --lr"),
 ]
 
 

@@ -7,8 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from conftest import record_and_assert
-from conftest import load_problem
+from conftest import load_problem, record_and_assert
 from rnn_numpy import gradcheck
 
 pi = load_problem("path_integration")
@@ -95,7 +94,8 @@ def test_silencing_zeroes_exactly_the_named_connections():
     changed = recurrent["W_hh"][0] != net["W_hh"][0]
     assert changed.sum() == 2 and changed[4, 0] and changed[4, 1] and recurrent["W_hh"][0][4, :2].sum() == 0
     inputs = pi.silenced(net, "input", np.array([2, 3]))
-    assert not inputs["W_xh"][0][[2, 3]].any() and np.array_equal(inputs["W_xh"][0][[0, 1, 4, 5]], net["W_xh"][0][[0, 1, 4, 5]])
+    assert not inputs["W_xh"][0][[2, 3]].any()
+    assert np.array_equal(inputs["W_xh"][0][[0, 1, 4, 5]], net["W_xh"][0][[0, 1, 4, 5]])
     outputs = pi.silenced(net, "output", np.array([5]))
     assert not outputs["W_hy"][0][:, 5].any() and np.array_equal(outputs["W_hy"][0][:, :5], net["W_hy"][0][:, :5])
     assert np.array_equal(recurrent["W_xh"], net["W_xh"])  # the original is untouched and the rest copied

@@ -33,6 +33,12 @@ SMOKE_RUNS = [
     ("sine_wave", ["--quick"]),
     ("visualize_sine_wave", ["--quick"]),
     ("make_sine_wave_gif", ["--quick"]),
+    ("delayed_discrimination", ["--quick"]),
+    ("visualize_delayed_discrimination", ["--quick"]),
+    ("make_delayed_discrimination_gif", ["--quick"]),
+    ("path_integration", ["--quick"]),
+    ("visualize_path_integration", ["--quick"]),
+    ("make_path_integration_gif", ["--quick"]),
     # no flags: the figures are drawn from the committed results (seconds; no training)
     ("visualize_sequence_lookup_25", ["--study", "all"]),
     ("visualize_char_rnn_lab", ["--no-samples"]),
@@ -40,6 +46,8 @@ SMOKE_RUNS = [
     ("visualize_atomic_states", []),
     ("visualize_flip_flop", []),
     ("visualize_sine_wave", []),
+    ("visualize_delayed_discrimination", []),
+    ("visualize_path_integration", []),
 ]
 
 
@@ -77,6 +85,10 @@ EXPECTED = {  # what SMOKE_RUNS write into results/<slug>/
     "flip_flop": {"results.json", "params.npz", "trials.png", "fixed_points.png", "eigenvalues.png", "flip_flop.gif"},
     "sine_wave": {"results.json", "outputs.png", "frequency.png", "linearization.png", "eigenvalues.png", "pca.png",
                   "sine_wave.gif"},
+    "delayed_discrimination": {"results.json", "params.npz", "psychometric.png", "romo_table.png", "trajectories.png",
+                               "drift.png", "tuning.png", "trials.png", "delayed_discrimination.gif"},
+    "path_integration": {"results.json", "params.npz", "trajectories.png", "rate_maps.png", "scores.png", "pruning.png",
+                         "path_integration.gif"},
 }
 
 
@@ -96,7 +108,7 @@ def test_figures_are_drawn(smoke):
 
 
 @pytest.mark.parametrize("slug", ["sequence_lookup_25", "char_rnn_lab", "atomic_states", "flip_flop",
-                                  "sine_wave"])
+                                  "sine_wave", "delayed_discrimination", "path_integration"])
 def test_gif_frames_move(smoke, slug):
     """The GIF holds the frames the script drew, in a loop, and they differ from each other."""
     frames = iio.imread(smoke["scratch"] / slug / f"{slug}.gif", index=None)  # (n, h, w, 3)
@@ -117,3 +129,5 @@ def test_smoke_runs_report_their_numbers(smoke):
     assert atomic["conditions"][0]["x_final"][0] > 0.6  # beta = 0: X words already sort into categories
     flip = returned[("flip_flop", "--quick")]["metrics"]
     assert flip["accuracy"]["min"] >= 0.99 and flip["all_corners_stable"] == flip["summarized_count"]
+    dd = returned[("delayed_discrimination", "--quick")]["metrics"]
+    assert dd["accuracy_easy"]["min"] >= 0.95 > dd["baseline"]["f2_rule_accuracy_easy"]
