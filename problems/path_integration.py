@@ -74,7 +74,7 @@ class Config:
     networks: int = option(5, "networks trained together, seeds seed .. seed+networks-1")
     seed: int = option(0, "seed of the first network (its weights and its walks)", non_negative_int)
     hidden: int = option(128, "recurrent units (Sorscher et al.: 4,096; Huang et al.: 128)")
-    activation: str = option(None, "recurrent nonlinearity", choices=("relu", "tanh"),
+    activation: str = option(None, "recurrent nonlinearity", str, choices=("relu", "tanh"),
                              default_text="relu for --readout place, tanh for --readout position")
     box: float = option(2.2, "side of the square arena in metres")
     length: int = option(20, "steps per training walk (20 ms each; the out-of-distribution test doubles it)")

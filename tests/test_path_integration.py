@@ -121,3 +121,12 @@ def test_population_equals_separate_runs():
         alone, _, _ = pi.train(dataclasses.replace(cfg, networks=1, seed=k), verbose=False)
         for name, w in alone.items():
             np.testing.assert_allclose(together[name][k], w[0], rtol=0, atol=1e-10, err_msg=f"network {k}, {name}")
+
+
+@pytest.mark.parametrize("argv, activation, steps", [
+    ([], "relu", 6000), (["--readout", "position"], "tanh", 8000),
+    (["--activation", "tanh", "--steps", "7"], "tanh", 7), (["--readout", "position", "--activation", "relu"], "relu", 8000),
+])
+def test_the_read_out_sets_the_defaults_a_flag_overrides(argv, activation, steps):
+    cfg = pi.resolve(pi.parse_config(pi.Config, "", argv, pi.check))
+    assert (cfg.activation, cfg.steps) == (activation, steps)
