@@ -15,7 +15,7 @@ scores. Each frame shows, for one snapshot:
 The GIF goes to results/path_integration/path_integration.gif unless --out says otherwise;
 --publish rewrites the committed gifs/path_integration.gif.
 
-    python problems/make_path_integration_gif.py                # about 30 frames, a few minutes
+    python problems/make_path_integration_gif.py                # 30 frames, about 1.5 minutes
     python problems/make_path_integration_gif.py --out /tmp/pi.gif
     python problems/make_path_integration_gif.py --quick        # seconds: a few frames
     python problems/make_path_integration_gif.py --publish      # the committed GIF

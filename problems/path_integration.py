@@ -235,8 +235,9 @@ def fixed_trials(cfg, seed, n, length, centres):
 # --- the model ----------------------------------------------------------------------------------
 
 def init_params(cfg, seeds):
-    """Weights of every network, U(-1/sqrt(fan-in), 1/sqrt(fan-in)) from its own seed:
-    the RNN and read-out as in _task_rnn, plus the encoder W_0 (K, H, C) that sets h_0.
+    """Weights of every network from its own seed: the RNN and read-out as in _task_rnn
+    (every entry U(-1/sqrt(H), 1/sqrt(H))), plus the encoder W_0 (K, H, C) that sets h_0,
+    U(-1/sqrt(C), 1/sqrt(C)).
     With the place read-out there are no biases (Sorscher et al.): b_h and b_y stay 0."""
     out = cfg.place_cells if cfg.readout == "place" else 2
     params = task_rnn.init_params(seeds, 2, cfg.hidden, out)
@@ -377,6 +378,7 @@ def constant_loss(cfg, target):
 
 STILL_STARTS = 512  # starting states of the fixed-point search per network
 STILL_TILES = 5  # the arena cut into 5 x 5 tiles to measure how much of it the slow points cover
+ORIGIN_TOLERANCE = 1e-6  # a fixed point with every unit below this is h = 0
 
 
 def hold_still(cfg, params, centres):
@@ -394,22 +396,26 @@ def hold_still(cfg, params, centres):
 
 def still_points(cfg, params, centres, k):
     """Fixed and slow points of network k at zero velocity, searched from states visited on
-    held-out walks, with what each one reports: the number of points, how many are slow
-    (q above 1e-12), the largest eigenvalue modulus of each, and the share of the arena's
-    5 x 5 tiles in which some point's decoded position lies (a 2-D continuous attractor of
-    positions covers them all)."""
+    held-out walks, other than h = 0: how many, how many are slow (q above 1e-12) or stable,
+    the largest eigenvalue modulus of each, and the share of the arena's 5 x 5 tiles in which
+    some point's decoded position lies (a 2-D continuous attractor of positions covers them
+    all); and whether h = 0 was found."""
     net = {name: w[k] for name, w in params.items()}
     x, start, _, _ = fixed_trials(cfg, START_SEED_STILL, STILL_STARTS, cfg.length, centres)
     h = forward({name: w[None] for name, w in net.items()}, cfg, x, start)[1][:, 0]  # (T, n, H)
     starts = task_rnn.start_states(h, STILL_STARTS, 0.0, START_SEED_STILL)  # states visited, as they are
     found = fixed_points.find(net, np.zeros(2), starts, activation=cfg.activation)
-    y = found["h"] @ net["W_hy"].T.astype(float) + net["b_y"].astype(float)
-    decoded = decoded_position(cfg, y, centres)  # (N, 2)
+    # h = 0 is a fixed point of any network without biases at zero input (the place read-out):
+    # it says nothing about holding a position, and a ReLU's kink there makes its Jacobian moot
+    origin = np.abs(found["h"]).max(axis=1) < ORIGIN_TOLERANCE  # (N,)
+    keep = ~origin
+    y = found["h"][keep] @ net["W_hy"].T.astype(float) + net["b_y"].astype(float)
+    decoded = decoded_position(cfg, y, centres)  # (N', 2)
     tile = np.clip(((decoded + cfg.box / 2) / cfg.box * STILL_TILES).astype(int), 0, STILL_TILES - 1)
     covered = len({tuple(t) for t in tile}) / STILL_TILES ** 2
-    return {"points": len(found["h"]), "slow": int(found["slow"].sum()), "stable": int(found["stable"].sum()),
-            "dropped_starts": found["dropped"], "tiles_covered": covered,
-            "leading_modulus": np.abs(found["eigenvalues"][:, 0]).tolist() if len(found["h"]) else []}
+    return {"points": int(keep.sum()), "origin_found": bool(origin.any()), "slow": int(found["slow"][keep].sum()),
+            "stable": int(found["stable"][keep].sum()), "dropped_starts": found["dropped"],
+            "tiles_covered": covered, "leading_modulus": np.abs(found["eigenvalues"][keep, 0]).tolist()}
 
 
 # --- the band / grid analysis ----------------------------------------------------------------------
@@ -638,9 +644,12 @@ def pruning_summary(rows):
         if not done:
             out[name] = None
             continue
+        beyond_control = np.array([r["pruned"] - r["control"] for r in done])
         out[name] = {"networks": len(done), "units": [r["units"] for r in done],
                      "growth_m": task_rnn.spread([r["pruned"] - r["intact"] for r in done]),
                      "control_growth_m": task_rnn.spread([r["control"] - r["intact"] for r in done]),
+                     "minus_control_m": task_rnn.spread(beyond_control),
+                     "below_control": int(np.sum(beyond_control < 0)),
                      "above_control": sum(r["pruned"] > r["control"] + 2 * r["control_sd"] for r in done)}
     return out
 
@@ -670,7 +679,7 @@ def print_report(cfg, m):
     still = m["standing_still"]
     print(f"  standing still for {2 * cfg.length} steps after a walk: the decoded position drifts "
           f"{cm * still['drift_m']['mean']:.1f} +- {cm * still['drift_m']['sd']:.1f} cm (error when it stopped "
-          f"{cm * still['error_at_stop_m']['mean']:.1f} cm); fixed/slow points at zero velocity "
+          f"{cm * still['error_at_stop_m']['mean']:.1f} cm); fixed/slow points at zero velocity other than h = 0: "
           f"{still['points']['mean']:.0f} per network, their decoded positions in "
           f"{100 * still['tiles_covered']['mean']:.0f} % of the arena's {STILL_TILES}x{STILL_TILES} tiles")
     print("  units labelled against both nulls (their own time-shifted maps and the untrained networks' units), "
@@ -688,9 +697,11 @@ def print_report(cfg, m):
         if s is None:
             print(f"    {name:<18} not measurable (a group is empty)")
             continue
+        d = s["minus_control_m"]
         print(f"    {name:<18} +{cm * s['growth_m']['mean']:.1f} +- {cm * s['growth_m']['sd']:.1f} cm vs control "
-              f"+{cm * s['control_growth_m']['mean']:.1f} cm; above control in {s['above_control']}/{s['networks']} "
-              f"networks ({'/'.join(map(str, s['units']))} units)")
+              f"+{cm * s['control_growth_m']['mean']:.1f} cm: difference {cm * d['mean']:+.1f} +- {cm * d['sd']:.1f} cm, "
+              f"below control in {s['below_control']}/{s['networks']} networks "
+              f"({'/'.join(map(str, s['units']))} units)")
     print("  Wu et al.'s hierarchy predicts the first of each pair hurts more (paired over networks):")
     for name, h in m["pruning"]["hierarchy"].items():
         if h is None:
