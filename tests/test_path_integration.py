@@ -130,3 +130,16 @@ def test_population_equals_separate_runs():
 def test_the_read_out_sets_the_defaults_a_flag_overrides(argv, activation, steps):
     cfg = pi.resolve(pi.parse_config(pi.Config, "", argv, pi.check))
     assert (cfg.activation, cfg.steps) == (activation, steps)
+
+
+def test_prefetched_batches_are_the_plain_ones_in_the_same_order():
+    """The walks of step s + 1 are drawn on a second thread while step s trains; from one
+    shared random stream, the batches must still come out exactly as drawn one by one."""
+    task_rnn = pi.task_rnn
+    plain_stream, threaded_stream = np.random.default_rng(5), np.random.default_rng(5)
+    expected = [plain_stream.random(4) for _ in range(6)]
+    next_batch = task_rnn.prefetched(lambda step: (step, threaded_stream.random(4)))
+    for step in range(6):
+        got_step, batch = next_batch(step)
+        assert got_step == step
+        np.testing.assert_array_equal(batch, expected[step])
