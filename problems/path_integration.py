@@ -93,8 +93,8 @@ class Config:
     bins: int = option(20, "rate-map bins per side")
     shuffles: int = option(100, "shuffled maps per unit for the null distribution of the scores")
     prune_draws: int = option(10, "random subsets per pruning experiment and arm")
-    dtype: str = option("float32", "floating-point type of training and evaluation (float32: measured 2x faster "
-                        "than float64 here; the gradient checks run in float64)", choices=("float32", "float64"))
+    dtype: str = option("float32", "floating-point type of training and evaluation (the gradient checks run in "
+                        "float64)", choices=("float32", "float64"))
     quick: bool = option(False, "a seconds-long smoke run: 2 networks of 32 units, 64 place cells, 150 steps, "
                          "small evaluation (flags given with it are kept)")
     save_results: str = option(None, "write the results as JSON to this path", output_file)
@@ -239,9 +239,8 @@ def init_params(cfg, seeds):
     (every entry U(-1/sqrt(H), 1/sqrt(H))), plus the encoder W_0 (K, H, C) that sets h_0,
     U(-1/sqrt(C), 1/sqrt(C)).
     With the place read-out there are no biases (Sorscher et al.): b_h and b_y stay 0."""
-    out = cfg.place_cells if cfg.readout == "place" else 2
-    params = task_rnn.init_params(seeds, 2, cfg.hidden, out)
-    code = cfg.place_cells if cfg.readout == "place" else 2
+    code = cfg.place_cells if cfg.readout == "place" else 2  # what the encoder reads and the read-out reports
+    params = task_rnn.init_params(seeds, 2, cfg.hidden, code)
     bound = 1 / np.sqrt(code)
     params["W_0"] = np.stack([np.random.default_rng([s, START_KEY]).uniform(-bound, bound, (cfg.hidden, code))
                               for s in seeds])
