@@ -83,10 +83,9 @@ def loss_and_grads(params, x, target, mask=None, leak=1.0, activity=0.0):
 def prefetched(make_batch):
     """make_batch with the next step's batch made on a second thread while the current step
     trains: make_batch(step + 1) starts as soon as make_batch(step) is handed out. NumPy
-    releases the GIL in its array work, so the two can overlap on a 2-core machine (what
-    path_integration uses it for: its walks and place codes take about as long as a
-    training step). The calls still run one at a time and in step order, so the batches
-    are exactly those of make_batch itself (tested)."""
+    releases the GIL in its array work, so the two can overlap on a 2-core machine
+    (path_integration uses it for its walks and place codes). The calls still run one at a
+    time and in step order, so the batches are exactly those of make_batch itself (tested)."""
     worker = ThreadPoolExecutor(max_workers=1)
     pending = {}
 

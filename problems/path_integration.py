@@ -146,8 +146,8 @@ def random_walks(rng, n, length, box):
     velocity = np.empty((length, n, 2))
     for t in range(length):
         speed = rng.rayleigh(SPEED_SCALE, n)
-        turn = wall_turn(position[t], heading, half)
-        speed = np.where(turn != 0, BORDER_SLOW * speed, speed)
+        near, turn = wall_turn(position[t], heading, half)
+        speed = np.where(near, BORDER_SLOW * speed, speed)
         velocity[t] = speed[:, None] * np.stack([np.cos(heading), np.sin(heading)], axis=-1)
         position[t + 1] = position[t] + DT * velocity[t]
         heading = heading + turn + DT * rng.normal(0.0, TURN_SD, n)
@@ -155,14 +155,15 @@ def random_walks(rng, n, length, box):
 
 
 def wall_turn(position, heading, half):
-    """The turn that makes a walk heading into the nearest wall from within BORDER of it run
-    parallel to that wall instead; 0 for every other walk. position (n, 2), heading (n,)."""
+    """Which walks are within BORDER of the nearest wall and heading into it (n,) bool, and
+    the turn that makes them run parallel to that wall instead (n,), 0 for every other walk.
+    position (n, 2), heading (n,)."""
     x, y = position[:, 0], position[:, 1]
     distance = np.stack([half - x, half - y, half + x, half + y])  # to the walls at east, north, west, south
     nearest = distance.argmin(axis=0)
     into_wall = np.angle(np.exp(1j * (heading - nearest * np.pi / 2)))  # heading relative to the wall's normal
     near = (distance.min(axis=0) < BORDER) & (np.abs(into_wall) < np.pi / 2)
-    return np.where(near, np.sign(into_wall) * (np.pi / 2 - np.abs(into_wall)), 0.0)
+    return near, np.where(near, np.sign(into_wall) * (np.pi / 2 - np.abs(into_wall)), 0.0)
 
 
 def place_centres(cfg):

@@ -47,7 +47,6 @@ import _spatial_scores as spatial  # noqa: E402
 from _figures import VIZ, draw, figure_parser, load_results, parse_args, plt, publish_gif, report  # noqa: E402
 from rnn_numpy.experiment import RunError, command, input_file, load_params  # noqa: E402
 
-LABELS = pi.LABELS
 LABEL_COLOURS = {"grid": "#d62728", "band": "#1f77b4", "other": "0.6"}
 MAP_CMAP = "viridis"
 WALKS = 4  # drawn in trajectories.png
@@ -169,7 +168,7 @@ def plot_scores(cfg, results):
     fig, ax = plt.subplots(figsize=(6.5, 5.2))
     grid, band = np.asarray(scores["grid"], float).ravel(), np.asarray(scores["band"], float).ravel()
     labels = np.asarray(scores["labels"]).ravel()
-    for name in LABELS:
+    for name in pi.LABELS:
         pick = labels == name
         u = results["metrics"]["units"]["trained"][name]["mean"]
         ax.scatter(band[pick], grid[pick], s=10, color=LABEL_COLOURS[name], alpha=0.7,

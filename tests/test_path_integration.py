@@ -24,8 +24,9 @@ HALF = 1.1  # half the default 2.2 m box
     ((HALF - 0.05, 0.0), 0.3, 0.3),  # 5 cm from the wall, outside the 3 cm border: no turn
 ])
 def test_wall_turn_of_hand_made_cases(position, heading, expected_heading):
-    turn = pi.wall_turn(np.array([position]), np.array([heading]), HALF)
+    near, turn = pi.wall_turn(np.array([position]), np.array([heading]), HALF)
     assert heading + turn[0] == pytest.approx(expected_heading)
+    assert near[0] == (expected_heading != heading)  # the walks that turn are the ones slowed
 
 
 def test_walks_integrate_their_velocity_and_stay_in_the_box():
