@@ -112,6 +112,24 @@ def check_lstm_backward(rng, pop, masked, label="lstm"):
     record_and_assert(errors, f"{label} mask={masked} P={pop}")
 
 
+def test_lstm_backward_with_weights_shared_by_a_population(rng):
+    """Weights without population axes, inputs with a population axis of 3."""
+    p = lstm.init_params(rng, D, H)
+    p["b"] += 0.3 * rng.standard_normal(p["b"].shape)
+    x = rng.standard_normal((T, 3, B, D))
+    h0, c0 = rng.standard_normal((2, 3, B, H))
+    h, c, cache = lstm.forward(x, h0, c0, p)
+    R = rng.standard_normal(h.shape)
+    dx, dh0, dc0, dp = lstm.backward(R, cache)
+
+    def loss(q):
+        return float((R * lstm.forward(q["x"], q["h0"], q["c0"], q)[0]).sum())
+
+    errors = gradcheck.check_gradients(
+        loss, {**p, "x": x, "h0": h0, "c0": c0}, {**dp, "x": dx, "h0": dh0, "c0": dc0})
+    record_and_assert(errors, "lstm shared weights P=(3,)")
+
+
 @pytest.mark.parametrize("time_axis", [True, False], ids=["(T,*P,B,H)", "(*P,B,H)"])
 def test_readout_backward(rng, pop, time_axis):
     check_readout_backward(rng, pop, time_axis)

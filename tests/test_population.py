@@ -74,6 +74,31 @@ def test_shared_inputs_broadcast_over_the_population():
     np.testing.assert_allclose(dp_shared["W_xh"], dp_copied["W_xh"], atol=1e-12)
 
 
+def test_shared_lstm_weights_serve_a_population_of_inputs():
+    """LSTM weights without population axes are one network run on K inputs at once: each
+    member's states are that network's states on its own input, and the weight gradients
+    are the sums of the K separate gradients (what a frozen, shared network needs)."""
+    rng = np.random.default_rng(5)
+    p = lstm.init_params(rng, D, H)  # no population axes: shared
+    p["b"] += 0.3 * rng.standard_normal(p["b"].shape)
+    x = rng.standard_normal((T, K, B, D))
+    h_all, c_all, cache = lstm.forward(x, 0.0, 0.0, p)
+    assert h_all.shape == (T, K, B, H)
+    R = rng.standard_normal(h_all.shape)
+    dx_all, _, _, dp_all = lstm.backward(R, cache)
+    dp_sum = {k: 0.0 for k in dp_all}
+    for k in range(K):
+        h_k, c_k, cache_k = lstm.forward(x[:, k], 0.0, 0.0, p)
+        np.testing.assert_allclose(h_all[:, k], h_k, rtol=0, atol=1e-13)
+        np.testing.assert_allclose(c_all[:, k], c_k, rtol=0, atol=1e-13)
+        dx_k, _, _, dp_k = lstm.backward(R[:, k], cache_k)
+        np.testing.assert_allclose(dx_all[:, k], dx_k, rtol=0, atol=1e-12)
+        dp_sum = {n: dp_sum[n] + dp_k[n] for n in dp_k}
+    for name, g in dp_all.items():
+        assert g.shape == p[name].shape
+        np.testing.assert_allclose(g, dp_sum[name], rtol=0, atol=1e-11, err_msg=name)
+
+
 def test_padded_batch_equals_sequences_run_alone():
     """Masking: a padded batch of sequences of different lengths gives each sequence the
     final state and the gradients it gets when run alone at its own length."""
