@@ -5,9 +5,9 @@ Shapes (see _shapes.py): T steps, P population, B batch, D input, H hidden.
     x   (T, *P, B, D)      h0, c0  (*P, B, H) or anything that broadcasts to it (0.0, (H,), ...)
     h, c  (T, *P, B, H)
     p   {"W_x": (*P, 4H, D), "W_h": (*P, 4H, H), "b": (*P, 4H)}   rows: [i; f; g; o]
-        or, shared by the whole population, {"W_x": (4H, D), "W_h": (4H, H), "b": (4H,)}:
-        weights without population axes broadcast over x's population axes (one trained
-        network run on P different inputs at once), and their gradients are summed over P
+        Population axes of weights and x broadcast (see _validate): weights without
+        population axes, or with an axis of 1, are shared by the networks along it (one
+        trained network run on many inputs at once); their gradients are summed over it.
     mask (T, B) or (T, *P, B) of 0/1: where 0, h and c are carried over unchanged
 Integer and bool inputs are computed in float64; float32 stays float32 (see _shapes.py).
 
@@ -52,21 +52,23 @@ def init_params(rng, D, H, population=(), forget_bias=1.0, recurrent="orthogonal
 
 
 def _validate(x, h0, c0, p):
-    """Check shapes; return (P, H). P is the weights' population shape or, for weights
-    without population axes (shared by every network), the population axes of x."""
+    """Check shapes; return (P, H). The weights' population axes and x's broadcast against
+    each other: an axis of 1 on either side is shared (x (T, 1, B, D) feeds every network
+    the same inputs; W_h (K, 1, 4H, H) with x (T, K, S, B, D) runs network k on S inputs),
+    and weights without population axes are one network shared by the whole population."""
     require("W_h" in p, "LSTM parameters need 'W_h'; got keys {}", sorted(p))
     W_h = np.asarray(p["W_h"])
     require(W_h.ndim >= 2 and W_h.shape[-2] == 4 * W_h.shape[-1],
             "W_h must have shape (*P, 4H, H); got {}", W_h.shape)
     weight_pop, H = W_h.shape[:-2], W_h.shape[-1]
-    shared = weight_pop == () and x.ndim > 3  # one network's weights, a population of inputs
-    require(shared or x.ndim == 3 + len(weight_pop),
+    x_pop = x.shape[1:-2]
+    require(x.ndim == 3 + len(weight_pop) or (weight_pop == () and x.ndim > 3),
             "x must have shape (T, *P, B, D) with P = {}; got {}", weight_pop, x.shape)
     check_input_weight(p, "W_x", weight_pop, 4 * H, x, "x", "input features", "D")  # W_x (*P, 4H, D), x (..., D)
     check_weight(p, "b", weight_pop, (4 * H,))
-    require(shared or all(a in (1, b) for a, b in zip(x.shape[1:-2], weight_pop)),
-            "x population axes {} do not match the weights' {}", x.shape[1:-2], weight_pop)
-    pop = x.shape[1:-2] if shared else weight_pop
+    require(weight_pop == () or all(1 in (a, b) or a == b for a, b in zip(x_pop, weight_pop)),
+            "x population axes {} do not match the weights' {}", x_pop, weight_pop)
+    pop = x_pop if weight_pop == () else tuple(max(a, b) for a, b in zip(x_pop, weight_pop))
     state = (*pop, x.shape[-2], H)
     for name, s in (("h0", h0), ("c0", c0)):
         shape = np.shape(s)

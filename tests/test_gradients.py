@@ -112,13 +112,15 @@ def check_lstm_backward(rng, pop, masked, label="lstm"):
     record_and_assert(errors, f"{label} mask={masked} P={pop}")
 
 
-def test_lstm_backward_with_weights_shared_by_a_population(rng):
-    """Weights without population axes, inputs with a population axis of 3."""
-    p = lstm.init_params(rng, D, H)
+@pytest.mark.parametrize("weight_pop, x_pop", [((), (3,)), ((3, 1), (3, 2))], ids=["()x(3,)", "(3,1)x(3,2)"])
+def test_lstm_backward_with_weights_shared_by_a_population(rng, weight_pop, x_pop):
+    """Weights without population axes (or with an axis of 1) shared by several inputs."""
+    p = lstm.init_params(rng, D, H, weight_pop)
     p["b"] += 0.3 * rng.standard_normal(p["b"].shape)
-    x = rng.standard_normal((T, 3, B, D))
-    h0, c0 = rng.standard_normal((2, 3, B, H))
+    x = rng.standard_normal((T, *x_pop, B, D))
+    h0, c0 = rng.standard_normal((2, *x_pop, B, H))
     h, c, cache = lstm.forward(x, h0, c0, p)
+    assert h.shape == (T, *x_pop, B, H)
     R = rng.standard_normal(h.shape)
     dx, dh0, dc0, dp = lstm.backward(R, cache)
 
@@ -127,7 +129,7 @@ def test_lstm_backward_with_weights_shared_by_a_population(rng):
 
     errors = gradcheck.check_gradients(
         loss, {**p, "x": x, "h0": h0, "c0": c0}, {**dp, "x": dx, "h0": dh0, "c0": dc0})
-    record_and_assert(errors, "lstm shared weights P=(3,)")
+    record_and_assert(errors, f"lstm shared weights {weight_pop} x {x_pop}")
 
 
 @pytest.mark.parametrize("time_axis", [True, False], ids=["(T,*P,B,H)", "(*P,B,H)"])
