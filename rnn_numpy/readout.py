@@ -1,4 +1,6 @@
 """Time-distributed affine readout: the same y = W_hy h + b_y applied at every step.
+The same layer serves as a dense (fully connected, linear) layer anywhere else in a model:
+forward(x, p, names=("W_d", "b_d")) reads and returns its weights under other names.
 
 Shapes: h (T, *P, B, H) -> y (T, *P, B, O); also works on one step, h (*P, B, H).
     p {"W_hy": (*P, O, H), "b_y": (*P, O)}
@@ -20,27 +22,29 @@ def init_params(rng, H, O, population=()):
             "b_y": np.zeros((*population, O))}
 
 
-def forward(h, p):
-    """y = W_hy h + b_y at every step. Returns (y, cache)."""
-    h, p = as_float(h, "h"), float_params(p, KEYS)  # p is a converted copy only for non-float weights
-    require("W_hy" in p, "readout parameters need 'W_hy'; got keys {}", sorted(p))
-    W = p["W_hy"]
-    require(W.ndim >= 2, "W_hy must have shape (*P, O, H); got {}", W.shape)
+def forward(h, p, names=KEYS):
+    """y = W_hy h + b_y at every step. Returns (y, cache). names: the keys of the weight
+    and the bias in p (and in the gradients backward returns)."""
+    weight, bias = names
+    h, p = as_float(h, "h"), float_params(p, names)  # p is a converted copy only for non-float weights
+    require(weight in p, "readout parameters need {!r}; got keys {}", weight, sorted(p))
+    W = p[weight]
+    require(W.ndim >= 2, "{} must have shape (*P, O, H); got {}", weight, W.shape)
     pop = W.shape[:-2]
     require(h.ndim >= 2 + len(pop) and all(a in (1, b) for a, b in zip(h.shape[-2 - len(pop):-2], pop)),
             "h has shape {}; expected (..., *P, B, H) with P = {}", h.shape, pop)
-    check_input_size(h, "h", "features", "W_hy", W.shape, "H")  # W_hy (*P, O, H), h (..., H)
-    check_weight(p, "b_y", pop, W.shape[-2:-1])
-    y = h @ transposed(W) + p["b_y"][..., None, :]  # (T, *P, B, O)
-    return y, {"h": h, "p": p}
+    check_input_size(h, "h", "features", weight, W.shape, "H")  # W_hy (*P, O, H), h (..., H)
+    check_weight(p, bias, pop, W.shape[-2:-1])
+    y = h @ transposed(W) + p[bias][..., None, :]  # (T, *P, B, O)
+    return y, {"h": h, "W": W, "b": p[bias], "names": names}
 
 
 def backward(dy, cache):
-    """Returns (dh, dp): dh shaped like h, dp with keys W_hy and b_y."""
-    h, p = cache["h"], cache["p"]
+    """Returns (dh, dp): dh shaped like h, dp with the forward pass's names (W_hy, b_y)."""
+    h, W, b = cache["h"], cache["W"], cache["b"]
+    weight, bias = cache["names"]
     dy = as_float(dy, "dy")  # (T, *P, B, O)
-    W = p["W_hy"]
     dh = dy @ W  # W_hy^T dy                                (T, *P, B, H)
-    dp = {"W_hy": outer_sum(dy, h, W.shape),  # sum dy h^T  (*P, O, H)
-          "b_y": bias_grad(dy, p["b_y"].shape)}  # sum dy    (*P, O)
+    dp = {weight: outer_sum(dy, h, W.shape),  # sum dy h^T  (*P, O, H)
+          bias: bias_grad(dy, b.shape)}  # sum dy    (*P, O)
     return dh, dp

@@ -137,6 +137,25 @@ def test_readout_backward(rng, pop, time_axis):
     check_readout_backward(rng, pop, time_axis)
 
 
+def test_readout_as_a_dense_layer_under_other_names(rng):
+    """names=("W_d", "b_d"): the same layer, its weights read and returned under those keys."""
+    p = readout.init_params(rng, H, O, (3,))
+    p["b_y"] = rng.standard_normal(p["b_y"].shape)
+    dense = {"W_d": p["W_hy"], "b_d": p["b_y"]}
+    h = rng.standard_normal((3, B, H))
+    y, cache = readout.forward(h, dense, names=("W_d", "b_d"))
+    np.testing.assert_array_equal(y, readout.forward(h, p)[0])
+    R = rng.standard_normal(y.shape)
+    dh, dp = readout.backward(R, cache)
+    assert sorted(dp) == ["W_d", "b_d"]
+
+    def loss(q):
+        return float((R * readout.forward(q["h"], q, names=("W_d", "b_d"))[0]).sum())
+
+    errors = gradcheck.check_gradients(loss, {**dense, "h": h}, {**dp, "h": dh})
+    record_and_assert(errors, "dense layer (readout under other names)")
+
+
 def check_readout_backward(rng, pop, time_axis, label="readout"):
     p = readout.init_params(rng, H, O, pop)
     p["b_y"] = rng.standard_normal(p["b_y"].shape)
