@@ -80,6 +80,8 @@ def forward(x, h0, c0, p, mask=None):
     """Run the LSTM over all T steps. Returns (h, c, cache); h, c: (T, *P, B, H)."""
     x, p = as_float(x, "x"), float_params(p, KEYS)  # p is a converted copy only for non-float weights
     pop, H = _validate(x, h0, c0, p)
+    if pop and p["W_h"].ndim == 2:
+        return _forward_shared(x, h0, c0, p, mask, pop, H)
     T, B = x.shape[0], x.shape[-2]
     W_h_T = transposed(p["W_h"])  # (*P, H, 4H); a contiguous copy multiplies 2x faster than .mT
     xw = x @ transposed(p["W_x"]) + p["b"][..., None, :]  # (T, *P, B, 4H): input drive, all steps at once
@@ -111,9 +113,40 @@ def forward(x, h0, c0, p, mask=None):
     return h, c, cache
 
 
-def backward(dh, cache):
+def _forward_shared(x, h0, c0, p, mask, pop, H):
+    """One network (weights without population axes) run on a population of inputs: for it
+    the population is only more batch, so (T, *P, B, D) is folded into (T, P*B, D) and run as
+    one batch. Measured (13 members of one sequence each, T=60, H=100, forward + backward):
+    140 ms unfolded (P small matmuls per step), 14 ms folded."""
+    T, B = x.shape[0], x.shape[-2]
+    state = (*pop, B, H)
+    n = int(np.prod(state[:-1]))  # P * B sequences
+
+    def fold(a, shape):  # broadcast a to shape (..., *P, B, F), then merge *P and B
+        return np.broadcast_to(a, shape).reshape(shape[:-len(state)] + (n, shape[-1]))
+
+    h0, c0 = as_float(h0, "h0", x.dtype), as_float(c0, "c0", x.dtype)
+    m = None if mask is None else fold(expand_mask(mask, T, pop, B), (T, *state[:-1], 1))[..., 0]  # (T, P*B)
+    h, c, inner = forward(fold(x, x.shape), fold(h0, state), fold(c0, state), p, m)  # (T, P*B, H)
+    cache = {"folded": inner, "x_shape": x.shape, "h0_shape": h0.shape, "c0_shape": c0.shape, "state": state}
+    return h.reshape((T, *state)), c.reshape((T, *state)), cache
+
+
+def _backward_shared(dh, cache, param_grads):
+    """backward for _forward_shared: unfold the gradients; the weights' are already summed."""
+    state = cache["state"]
+    dx, dh0, dc0, dp = backward(dh.reshape((dh.shape[0], -1, state[-1])), cache["folded"], param_grads)
+    return (dx.reshape(cache["x_shape"]), sum_to_shape(dh0.reshape(state), cache["h0_shape"]),
+            sum_to_shape(dc0.reshape(state), cache["c0_shape"]), dp)
+
+
+def backward(dh, cache, param_grads=True):
     """BPTT through the LSTM. dh: (T, *P, B, H) = dLoss/dh_t from the loss at every step.
-    Returns (dx, dh0, dc0, dp), shaped like x, h0, c0 and p."""
+    Returns (dx, dh0, dc0, dp), shaped like x, h0, c0 and p. param_grads=False skips the
+    weight gradients (dp is then None): a frozen network that only passes gradients on to
+    its inputs (measured: a quarter of forward + backward at T=60, B=64, H=100)."""
+    if "folded" in cache:
+        return _backward_shared(dh, cache, param_grads)
     x, h0, c0, p = cache["x"], cache["h0"], cache["c0"], cache["p"]
     h, c, gates, tanh_c, m = cache["h"], cache["c"], cache["gates"], cache["tanh_c"], cache["m"]
     dh = as_float(dh, "dh")
@@ -149,7 +182,7 @@ def backward(dh, cache):
         if m is not None:
             dh_next += dh_t - dh_new  # (1 - m_t) dh_t
             dc_next += dc_t - dc_new
-    dp = {
+    dp = None if not param_grads else {
         "W_x": outer_sum(da, x, p["W_x"].shape),  # sum_t da_t x_t^T        (*P, 4H, D)
         "W_h": outer_sum(da, h_prev_all, W_h.shape),  # sum_t da_t h_{t-1}^T (*P, 4H, H)
         "b": bias_grad(da, p["b"].shape),  # (*P, 4H)

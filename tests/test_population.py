@@ -82,13 +82,18 @@ def test_shared_lstm_weights_serve_a_population_of_inputs():
     p = lstm.init_params(rng, D, H)  # no population axes: shared
     p["b"] += 0.3 * rng.standard_normal(p["b"].shape)
     x = rng.standard_normal((T, K, B, D))
-    h_all, c_all, cache = lstm.forward(x, 0.0, 0.0, p)
+    lengths = rng.integers(2, T + 1, size=(K, B))
+    mask = (np.arange(T)[:, None, None] < lengths).astype(float)  # (T, K, B): padded sequences
+    h_all, c_all, cache = lstm.forward(x, 0.0, 0.0, p, mask)
     assert h_all.shape == (T, K, B, H)
     R = rng.standard_normal(h_all.shape)
     dx_all, _, _, dp_all = lstm.backward(R, cache)
+    dx_only, _, _, no_dp = lstm.backward(R, cache, param_grads=False)  # a frozen network
+    assert no_dp is None
+    np.testing.assert_array_equal(dx_only, dx_all)
     dp_sum = {k: 0.0 for k in dp_all}
     for k in range(K):
-        h_k, c_k, cache_k = lstm.forward(x[:, k], 0.0, 0.0, p)
+        h_k, c_k, cache_k = lstm.forward(x[:, k], 0.0, 0.0, p, mask[:, k])
         np.testing.assert_allclose(h_all[:, k], h_k, rtol=0, atol=1e-13)
         np.testing.assert_allclose(c_all[:, k], c_k, rtol=0, atol=1e-13)
         dx_k, _, _, dp_k = lstm.backward(R[:, k], cache_k)
