@@ -9,6 +9,10 @@ Shapes (see _shapes.py): T steps, P population, B batch, D input, H hidden.
         population axes, or with an axis of 1, are shared by the networks along it (one
         trained network run on many inputs at once); their gradients are summed over it.
     mask (T, B) or (T, *P, B) of 0/1: where 0, h and c are carried over unchanged
+    steps: with x of shape (1, *P, B, D), the same input held for this many steps (a label
+        fed at every step): its drive W_x x + b is computed once, and backward returns dx
+        of shape (1, ...), the sum over the steps. Measured at T=60, 13 sequences, D=100,
+        H=100: the input drive 1.7 ms -> 0.04 ms, dx 2.2 ms -> 0.12 ms.
 Integer and bool inputs are computed in float64; float32 stays float32 (see _shapes.py).
 
 Forward, for t = 1..T:
@@ -76,18 +80,23 @@ def _validate(x, h0, c0, p):
     return pop, H
 
 
-def forward(x, h0, c0, p, mask=None):
-    """Run the LSTM over all T steps. Returns (h, c, cache); h, c: (T, *P, B, H)."""
+def forward(x, h0, c0, p, mask=None, steps=None):
+    """Run the LSTM over all T steps (T = steps for a held input, see the module docstring).
+    Returns (h, c, cache); h, c: (T, *P, B, H)."""
     x, p = as_float(x, "x"), float_params(p, KEYS)  # p is a converted copy only for non-float weights
     pop, H = _validate(x, h0, c0, p)
+    held = steps is not None
+    require(not held or (x.shape[0] == 1 and int(steps) == steps and steps >= 1),
+            "a held input needs x of shape (1, *P, B, D) and steps >= 1; got x {} and steps={}", x.shape, steps)
     if pop and p["W_h"].ndim == 2:
-        return _forward_shared(x, h0, c0, p, mask, pop, H)
-    T, B = x.shape[0], x.shape[-2]
+        return _forward_shared(x, h0, c0, p, mask, pop, H, steps)
+    T, B = (int(steps) if held else x.shape[0]), x.shape[-2]
     W_h_T = transposed(p["W_h"])  # (*P, H, 4H); a contiguous copy multiplies 2x faster than .mT
-    xw = x @ transposed(p["W_x"]) + p["b"][..., None, :]  # (T, *P, B, 4H): input drive, all steps at once
+    xw = x @ transposed(p["W_x"]) + p["b"][..., None, :]  # (T or 1, *P, B, 4H): input drive, all steps at once
+    xw = np.broadcast_to(xw, (T,) + xw.shape[1:])  # a held input: one drive for every step (a view)
     h0, c0 = as_float(h0, "h0", xw.dtype), as_float(c0, "c0", xw.dtype)  # (*P, B, H) or broadcastable
     m = None if mask is None else expand_mask(mask, T, pop, B).astype(xw.dtype)  # (T, *P', B, 1)
-    gates = np.empty_like(xw)  # (T, *P, B, 4H): i, f, g, o after their nonlinearities
+    gates = np.empty(xw.shape, dtype=xw.dtype)  # (T, *P, B, 4H): i, f, g, o after their nonlinearities
     state_shape = xw.shape[:-1] + (H,)
     h = np.empty(state_shape, dtype=xw.dtype)  # (T, *P, B, H)
     c = np.empty(state_shape, dtype=xw.dtype)
@@ -109,16 +118,16 @@ def forward(x, h0, c0, p, mask=None):
             h[t] = h_prev + m[t] * (h_new - h_prev)
         h_prev, c_prev = h[t], c[t]
     cache = {"x": x, "h0": h0, "c0": c0, "p": p, "h": h, "c": c, "gates": gates,
-             "tanh_c": tanh_c, "m": m}
+             "tanh_c": tanh_c, "m": m, "held": held}
     return h, c, cache
 
 
-def _forward_shared(x, h0, c0, p, mask, pop, H):
+def _forward_shared(x, h0, c0, p, mask, pop, H, steps=None):
     """One network (weights without population axes) run on a population of inputs: for it
     the population is only more batch, so (T, *P, B, D) is folded into (T, P*B, D) and run as
     one batch. Measured (13 members of one sequence each, T=60, H=100, forward + backward):
     140 ms unfolded (P small matmuls per step), 14 ms folded."""
-    T, B = x.shape[0], x.shape[-2]
+    T, B = (x.shape[0] if steps is None else int(steps)), x.shape[-2]
     state = (*pop, B, H)
     n = int(np.prod(state[:-1]))  # P * B sequences
 
@@ -127,7 +136,7 @@ def _forward_shared(x, h0, c0, p, mask, pop, H):
 
     h0, c0 = as_float(h0, "h0", x.dtype), as_float(c0, "c0", x.dtype)
     m = None if mask is None else fold(expand_mask(mask, T, pop, B), (T, *state[:-1], 1))[..., 0]  # (T, P*B)
-    h, c, inner = forward(fold(x, x.shape), fold(h0, state), fold(c0, state), p, m)  # (T, P*B, H)
+    h, c, inner = forward(fold(x, x.shape), fold(h0, state), fold(c0, state), p, m, steps)  # (T, P*B, H)
     cache = {"folded": inner, "x_shape": x.shape, "h0_shape": h0.shape, "c0_shape": c0.shape, "state": state}
     return h.reshape((T, *state)), c.reshape((T, *state)), cache
 
@@ -182,10 +191,11 @@ def backward(dh, cache, param_grads=True):
         if m is not None:
             dh_next += dh_t - dh_new  # (1 - m_t) dh_t
             dc_next += dc_t - dc_new
+    da_x = da.sum(axis=0, keepdims=True) if cache["held"] else da  # held x_t = x: sum_t da_t x^T = (sum_t da_t) x^T
     dp = None if not param_grads else {
-        "W_x": outer_sum(da, x, p["W_x"].shape),  # sum_t da_t x_t^T        (*P, 4H, D)
+        "W_x": outer_sum(da_x, x, p["W_x"].shape),  # sum_t da_t x_t^T      (*P, 4H, D)
         "W_h": outer_sum(da, h_prev_all, W_h.shape),  # sum_t da_t h_{t-1}^T (*P, 4H, H)
         "b": bias_grad(da, p["b"].shape),  # (*P, 4H)
     }
-    dx = sum_to_shape(da @ p["W_x"], x.shape)  # (T, *P, B, D)
+    dx = sum_to_shape(da_x @ p["W_x"], x.shape)  # (T or 1, *P, B, D)
     return dx, sum_to_shape(dh_next, h0.shape), sum_to_shape(dc_next, c0.shape), dp  # h0's, c0's own shapes

@@ -132,6 +132,45 @@ def test_lstm_backward_with_weights_shared_by_a_population(rng, weight_pop, x_po
     record_and_assert(errors, f"lstm shared weights {weight_pop} x {x_pop}")
 
 
+@pytest.mark.parametrize("weight_pop, x_pop, masked", [((), (), True), ((), (3,), False), ((3,), (3,), True)],
+                         ids=["one network, mask", "shared weights", "population"])
+def test_lstm_held_input(rng, weight_pop, x_pop, masked):
+    """steps=T with x (1, *P, B, D): the same input at every step. It equals x repeated T times
+    (forward, and dx = the sum over steps of the repeated input's dx), and its gradients pass
+    the finite-difference check."""
+    p = lstm.init_params(rng, D, H, weight_pop)
+    p["b"] += 0.3 * rng.standard_normal(p["b"].shape)
+    x = rng.standard_normal((1, *x_pop, B, D))
+    h0, c0 = rng.standard_normal((2, *x_pop, B, H))
+    mask = random_mask(rng, x_pop) if masked else None
+    h, c, cache = lstm.forward(x, h0, c0, p, mask, steps=T)
+    assert h.shape == (T, *x_pop, B, H)
+    h_rep, _, cache_rep = lstm.forward(np.repeat(x, T, axis=0), h0, c0, p, mask)
+    np.testing.assert_allclose(h, h_rep, rtol=0, atol=1e-14)
+    R = rng.standard_normal(h.shape)
+    dx, dh0, dc0, dp = lstm.backward(R, cache)
+    dx_rep, _, _, dp_rep = lstm.backward(R, cache_rep)
+    assert dx.shape == x.shape
+    np.testing.assert_allclose(dx, dx_rep.sum(axis=0, keepdims=True), rtol=1e-12, atol=1e-13)
+    for key in lstm.KEYS:
+        np.testing.assert_allclose(dp[key], dp_rep[key], rtol=1e-12, atol=1e-13, err_msg=key)
+
+    def loss(q):
+        return float((R * lstm.forward(q["x"], q["h0"], q["c0"], q, mask, steps=T)[0]).sum())
+
+    errors = gradcheck.check_gradients(
+        loss, {**p, "x": x, "h0": h0, "c0": c0}, {**dp, "x": dx, "h0": dh0, "c0": dc0})
+    record_and_assert(errors, f"lstm held input {weight_pop} x {x_pop}")
+
+
+def test_lstm_held_input_needs_one_step_of_input(rng):
+    p = lstm.init_params(rng, D, H)
+    with pytest.raises(ValueError, match="held input needs x of shape"):
+        lstm.forward(rng.standard_normal((T, B, D)), 0.0, 0.0, p, steps=T)
+    with pytest.raises(ValueError, match="held input needs x of shape"):
+        lstm.forward(rng.standard_normal((1, B, D)), 0.0, 0.0, p, steps=0)
+
+
 @pytest.mark.parametrize("time_axis", [True, False], ids=["(T,*P,B,H)", "(*P,B,H)"])
 def test_readout_backward(rng, pop, time_axis):
     check_readout_backward(rng, pop, time_axis)
