@@ -24,9 +24,12 @@ import pytest
 from conftest import ROOT, load_problem
 from rnn_numpy import experiment
 
-SLU, CHAR, ATOM, FLIP, SINE, DD, PI = SLUGS = ("sequence_lookup_25", "char_rnn_lab", "atomic_states", "flip_flop",
-                                             "sine_wave", "delayed_discrimination", "path_integration")
-SEEDED = [SLU, CHAR, ATOM, FLIP, SINE, DD, PI, f"visualize_{SLU}", *[f"make_{slug}_gif" for slug in SLUGS]]
+SLU, CHAR, ATOM, FLIP, SINE, DD, PI, CC = SLUGS = ("sequence_lookup_25", "char_rnn_lab", "atomic_states", "flip_flop",
+                                                 "sine_wave", "delayed_discrimination", "path_integration",
+                                                 "character_challenge")
+# the character challenge's GIF and figures are drawn from a results file: no seed to give
+SEEDED = [SLU, CHAR, ATOM, FLIP, SINE, DD, PI, CC, f"visualize_{SLU}",
+          *[f"make_{slug}_gif" for slug in SLUGS if slug != CC]]
 FIGURE_SCRIPTS = [f"visualize_{slug}" for slug in SLUGS] + [f"make_{slug}_gif" for slug in SLUGS]
 
 # {dir}: an existing folder; {file}: an existing file; {bad_json}: a file that is not JSON;
@@ -121,6 +124,17 @@ CASES = [
     (PI, ["--lr", "nan"], 2, "--lr: must be a finite number"),
     (f"make_{PI}_gif", ["--frames", "1"], 2, "--frames must be at least 2"),
     (f"visualize_{PI}", ["--quick", "--params", "{file}"], 2, "--params would be ignored"),
+    (CC, ["--steps", "0"], 2, "--steps must be at least 1"),
+    (CC, ["--one-shot-lr", "0"], 2, "--one-shot-lr must be positive"),
+    (CC, ["--noise-sds", "0.01,x"], 2, "--noise-sds must be comma-separated numbers"),
+    (CC, ["--noise-sds", "-0.1"], 2, "--noise-sds must be non-negative numbers"),
+    (CC, ["--infer-lr", "inf"], 2, "--infer-lr: must be a finite number"),
+    (CC, ["--save-params", "{dir}"], 2, "is a folder; give a file path"),
+    (f"make_{CC}_gif", ["--frames", "1"], 2, "--frames must be at least 2"),
+    (f"make_{CC}_gif", ["--quick", "--results", "{file}"], 2, "--results would be ignored"),
+    (f"visualize_{CC}", ["--quick", "--results", "{file}"], 2, "--results would be ignored"),
+    (f"visualize_{CC}", ["--quick", "--paper-results", "{file}"], 2, "--paper-results would be ignored"),
+    (f"visualize_{CC}", ["--results", "{thin_json}", "--paper-results", "{dir}/missing.json"], 2, "no such file"),
     # found while running: exit code 1
     (f"visualize_{CHAR}", ["--results", "{bad_json}", "--no-samples"], 1, "malformed JSON"),
     (f"visualize_{ATOM}", ["--results", "{bad_json}"], 1, "malformed JSON"),
@@ -133,6 +147,9 @@ CASES = [
     (f"visualize_{DD}", ["--results", "{bad_json}"], 1, "malformed JSON"),
     (f"visualize_{DD}", ["--results", "{thin_json}"], 1, "is not the delayed_discrimination results file"),
     (f"visualize_{PI}", ["--params", "{bad_json}"], 1, "was not written by --save-params"),
+    (f"visualize_{CC}", ["--results", "{bad_json}"], 1, "malformed JSON"),
+    (f"visualize_{CC}", ["--results", "{thin_json}"], 1, "is not the character_challenge results file"),
+    (f"make_{CC}_gif", ["--results", "{thin_json}"], 1, "is not the character_challenge results file"),
     (CHAR, ["--quick", "--hidden", "100000"], 1, "not enough memory"),
     # training that diverges, or ends no better than a trivial predictor: exit code 1, naming a flag
     (SLU, ["--lr", "1e200", "--grad-clip", "0", "--n-sweeps", "20"], 1, "training diverged at sweep 2"),
@@ -143,6 +160,7 @@ CASES = [
     (SINE, ["--quick", "--lr", "1e6"], 1, "no better than the best constant output per level"),
     (DD, ["--quick", "--lr", "1e6"], 1, "no better than the constant output 0"),
     (PI, ["--quick", "--lr", "1e6"], 1, "lower --lr"),
+    (CC, ["--quick", "--lr", "1e6"], 1, "no better than writing the mean step of every letter"),
 ]
 
 

@@ -39,6 +39,9 @@ SMOKE_RUNS = [
     ("path_integration", ["--quick"]),
     ("visualize_path_integration", ["--quick"]),
     ("make_path_integration_gif", ["--quick"]),
+    ("character_challenge", ["--quick"]),
+    ("visualize_character_challenge", ["--quick"]),
+    ("make_character_challenge_gif", ["--quick"]),
     # no flags: the figures are drawn from the committed results (seconds; no training)
     ("visualize_sequence_lookup_25", ["--study", "all"]),
     ("visualize_char_rnn_lab", ["--no-samples"]),
@@ -48,6 +51,7 @@ SMOKE_RUNS = [
     ("visualize_sine_wave", []),
     ("visualize_delayed_discrimination", []),
     ("visualize_path_integration", []),
+    ("visualize_character_challenge", []),
 ]
 
 
@@ -89,6 +93,9 @@ EXPECTED = {  # what SMOKE_RUNS write into results/<slug>/
                                "drift.png", "tuning.png", "trials.png", "delayed_discrimination.gif"},
     "path_integration": {"results.json", "params.npz", "trajectories.png", "rate_maps.png", "scores.png", "pruning.png",
                          "path_integration.gif"},
+    "character_challenge": {"results.json", "params.npz", "regeneration.png", "variants.png", "codes.png",
+                            "blends.png", "states.png", "training.png", "protocols.png",
+                            "character_challenge.gif"},
 }
 
 
@@ -108,7 +115,8 @@ def test_figures_are_drawn(smoke):
 
 
 @pytest.mark.parametrize("slug", ["sequence_lookup_25", "char_rnn_lab", "atomic_states", "flip_flop",
-                                  "sine_wave", "delayed_discrimination", "path_integration"])
+                                  "sine_wave", "delayed_discrimination", "path_integration",
+                                  "character_challenge"])
 def test_gif_frames_move(smoke, slug):
     """The GIF holds the frames the script drew, in a loop, and they differ from each other."""
     frames = iio.imread(smoke["scratch"] / slug / f"{slug}.gif", index=None)  # (n, h, w, 3)
