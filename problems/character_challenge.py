@@ -22,7 +22,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # measured: a 2nd BLAS threa
 
 import sys  # noqa: E402
 import time  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
+from dataclasses import dataclass, replace  # noqa: E402
 from typing import NamedTuple  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -67,6 +67,9 @@ PAPER = {
 @dataclass
 class Config:
     seed: int = option(0, "seed of the model's initial weights and of the training batches", non_negative_int)
+    networks: int = option(1, "train this many networks (seeds --seed, --seed + 1, ...) one after another, each "
+                           "through every experiment, and report the spread across them; figures, the GIF and "
+                           "--save-params use the first")
     hidden: int = option(100, "LSTM units (the paper's 100)")
     dense: int = option(100, "units of the dense layer between the label and the LSTM (the paper's 100)")
     samples: int = option(20, "training samples per letter and writer (10 writers)")
@@ -105,8 +108,8 @@ def noise_levels(cfg):
 
 def check(cfg):
     """The usage problems of a config (an empty list when it can run)."""
-    problems = at_least_one(cfg, ("hidden", "dense", "samples", "batch", "steps", "one_shot_steps", "infer_steps",
-                                  "variants"))
+    problems = at_least_one(cfg, ("networks", "hidden", "dense", "samples", "batch", "steps", "one_shot_steps",
+                                  "infer_steps", "variants"))
     for name in ("lr", "one_shot_lr", "infer_lr"):
         if not getattr(cfg, name) > 0:
             problems.append(f"{flag(name)} must be positive (got {getattr(cfg, name)})")
@@ -883,20 +886,61 @@ def main(argv=None):
     cfg = resolve(parse_config(Config, __doc__, argv, lambda c: check(resolve(c))))
     start = time.perf_counter()
     data = make_data(cfg)
-    trained, history = train(cfg, data)
-    untrained = init_model(np.random.default_rng(cfg.seed), cfg)  # the same start, never trained
-    metrics, figure, p_new = evaluate(cfg, trained, untrained, data, history, letters_too=cfg.letters_study)
-    print_report(cfg, metrics)
-    results = {"problem": SLUG, "config": config_record(cfg), "metrics": metrics,
-               "per_seed": [{"seed": cfg.seed, **metrics["regeneration"]["trained"]}],
+    runs = []  # per network: (seed, metrics, history, figure data, weights after one-shot inference)
+    for k in range(cfg.networks):
+        net_cfg = replace(cfg, seed=cfg.seed + k)
+        if cfg.networks > 1:
+            print(f"\nnetwork {k + 1} of {cfg.networks} (seed {net_cfg.seed})", flush=True)
+        trained, history = train(net_cfg, data)
+        untrained = init_model(np.random.default_rng(net_cfg.seed), net_cfg)  # the same start, never trained
+        metrics, figure, p_new = evaluate(net_cfg, trained, untrained, data, history,
+                                          letters_too=cfg.letters_study and k == 0)
+        print_report(net_cfg, metrics)
+        runs.append((net_cfg.seed, metrics, history, figure, p_new))
+    _, metrics, history, figure, p_new = runs[0]
+    per_seed = [{"seed": seed, **key_numbers(m)} for seed, m, *_ in runs]
+    if cfg.networks > 1:
+        metrics["across_networks"] = {key: stats([row[key] for row in per_seed]) for key in per_seed[0]
+                                      if key != "seed"}
+        print_across_networks(per_seed, metrics["across_networks"])
+    results = {"problem": SLUG, "config": config_record(cfg), "metrics": metrics, "per_seed": per_seed,
                "history": history, "figure_data": figure, "paper": PAPER,
                "wallclock_s": time.perf_counter() - start, "versions": versions()}
     print(f"  ({results['wallclock_s']:.0f} s)")
     write_results(cfg.save_results, results)
     save_params(cfg.save_params, {k: v[None] for k, v in p_new.items()}, results["config"], SLUG)  # a population of 1
-    check_learned(history["val_loss"][-1], mean_predictor_mse(data), "writing the mean step of every letter",
+    worst = max(hist["val_loss"][-1] for _, _, hist, _, _ in runs)
+    check_learned(worst, mean_predictor_mse(data), "writing the mean step of every letter",
                   "lower --lr, or train longer (--steps)", what="validation MSE", smoke=cfg.quick)
     return results
+
+
+def key_numbers(m):
+    """One network's headline numbers (the per_seed entries of the results)."""
+    reg, classes, cells = m["regeneration"], m["classification"], m["states"]["trained"]["c"]
+    numbers = {"final_val_mse": m["training"]["final_val_mse"]}
+    for arm in ("trained", "untrained", "no_inference", "mixture"):
+        numbers[f"dtw_{arm}"] = reg[arm]["dtw"]["mean"]
+        numbers[f"identified_{arm}"] = reg[arm]["identified"]
+    numbers["trained_closer_than_untrained"] = m["trained_closer_than_untrained"]
+    for name, c in classes.items():
+        numbers[f"classified_{name}"] = c["correct"]
+        numbers[f"nearest_example_{name}"] = c["correct_nearest"]
+    numbers["blend_rank_min"] = min(min(b["rank_first"], b["rank_second"]) for b in m["blends"])
+    numbers["blend_largest_step"] = max(b["largest_step"] for b in m["blends"])
+    numbers["cell_v_vs_y_first"] = cells["v_vs_y_first"]
+    numbers["cell_v_vs_unrelated"] = cells["unrelated"]["mean"]
+    numbers["cell_rank_of_y"] = cells["rank_of_y"]
+    numbers["new_column_length"] = m["columns"]["trained"]["new_letters"]["mean"]
+    return numbers
+
+
+def print_across_networks(per_seed, across):
+    print(f"\nacross the {len(per_seed)} networks (seeds {', '.join(str(r['seed']) for r in per_seed)}): "
+          "mean +- sd (min-max); each network's value")
+    for key, s in across.items():
+        values = " ".join(f"{row[key]:.3g}" for row in per_seed)
+        print(f"  {key:<32}{s['mean']:.4g} +- {s['sd']:.2g} ({s['min']:.4g}-{s['max']:.4g})   {values}")
 
 
 def mean_predictor_mse(data):

@@ -203,3 +203,15 @@ def test_quick_run_writes_results_and_params(quick):
     assert params["W_d"].shape == (1, quick_cfg.dense, cc.N_LABELS)
     assert params["W_h"].shape == (1, 4 * quick_cfg.hidden, quick_cfg.hidden)
     assert meta["problem"] == "character_challenge"
+
+
+def test_networks_flag_repeats_the_run_per_seed(quick):
+    """--networks 2 trains seeds 0 and 1 one after another: network 0 is exactly the single run of
+    seed 0, and the spread across networks is computed from the per-seed numbers."""
+    two = cc.main(["--quick", "--networks", "2"])
+    single = quick[0]["per_seed"][0]
+    assert [row["seed"] for row in two["per_seed"]] == [0, 1]
+    assert two["per_seed"][0] == single
+    assert two["per_seed"][1]["dtw_trained"] != single["dtw_trained"]
+    across = two["metrics"]["across_networks"]["dtw_trained"]
+    assert across["mean"] == pytest.approx(np.mean([row["dtw_trained"] for row in two["per_seed"]]))

@@ -125,6 +125,7 @@ CASES = [
     (f"make_{PI}_gif", ["--frames", "1"], 2, "--frames must be at least 2"),
     (f"visualize_{PI}", ["--quick", "--params", "{file}"], 2, "--params would be ignored"),
     (CC, ["--steps", "0"], 2, "--steps must be at least 1"),
+    (CC, ["--networks", "0"], 2, "--networks must be at least 1"),
     (CC, ["--one-shot-lr", "0"], 2, "--one-shot-lr must be positive"),
     (CC, ["--noise-sds", "0.01,x"], 2, "--noise-sds must be comma-separated numbers"),
     (CC, ["--noise-sds", "-0.1"], 2, "--noise-sds must be non-negative numbers"),
