@@ -4,15 +4,20 @@ A one-hot letter label -> dense layer (100, linear) -> LSTM (100) -> (dx, dy, pr
 onset) at every step is trained to write the letters a-m. It then learns each new letter n-z
 from one example by adapting only the weights into the dense layer (one-shot inference),
 writes new variants of it (noise on the label), recognises other samples of it by inferring
-the input vector itself, blends two letters into new ones, and its cell states repeat when a
-stroke repeats (the v in y).
-Demonstrates: the strokes learned on a-m are re-used to write letters never trained on.
+the input vector itself, and blends two letters into new ones; its cell states are compared
+where a stroke repeats (the v in y).
+Demonstrates: a network that learned some letters writes a new one from one example with the
+dynamics it already has (an untrained network, or one that learned fewer letters, writes each
+new letter further from its example).
 Data: a synthetic handwriting generator (problems/_handwriting.py), 10 writers; the authors'
 DigiLeTs recordings can be read with _handwriting.load_digilets. Deviations: see
-character_challenge.md.
+character_challenge.md (among them: the new letters' columns are bounded by the learned ones
+and inferred inputs stay >= 0; --paper-protocol runs neither).
 
-    python problems/character_challenge.py                  # train on a-m, every experiment
+    python problems/character_challenge.py                  # train on a-m, every experiment (10 min)
     python problems/character_challenge.py --save-results results/cc.json --save-params results/cc.npz
+    python problems/character_challenge.py --networks 5     # five seeds, one after another, and their spread
+    python problems/character_challenge.py --paper-protocol # the one-shot and input inference as the paper states them
     python problems/character_challenge.py --quick          # a seconds-long smoke run
 """
 
