@@ -35,14 +35,21 @@ Draws, from one results file of `python problems/character_challenge.py --save-r
                       axes); right (if the run has it): one-shot DTW after training on 4, 8 and 13
                       letters; bottom: a-m as the trained network writes them. Look for: the
                       trained network's one-shot MSE falling faster and lower
+    protocols.png     the networks of two runs side by side, ours and one under --paper-protocol
+                      (each network a dot, bars their mean): distances and counts of 3.1 and
+                      3.3, the new letters' column lengths, the blends' order and largest jump.
+                      Look for: the columns growing and the untrained control succeeding
+                      without the bound. Drawn when a --paper-protocol results file is at hand
+                      (--paper-results, or results_paper_protocol.json beside the results)
 
 The results come from --results PATH, by default the committed viz/character_challenge/results.json.
-If there is none, this script first runs the problem with its defaults (about 8 minutes on a
+If there is none, this script first runs the problem with its defaults (about 10 minutes on a
 2-core machine) and keeps its results and weights beside the figures.
 
 The figures go to results/character_challenge/ unless --out-dir says otherwise; only --publish
-rewrites the committed files in viz/character_challenge/ (trained again in full, with params.npz)
-and then gifs/character_challenge.gif.
+rewrites the committed files in viz/character_challenge/ (trained again in full: 5 networks with
+the letters study, and 5 under --paper-protocol, one after the other) and then
+gifs/character_challenge.gif.
 
     python problems/visualize_character_challenge.py                 # from viz/.../results.json
     python problems/visualize_character_challenge.py --results results/cc.json --out-dir /tmp/figs
