@@ -11,6 +11,8 @@ Modules (each a set of pure functions with explicit caches; read them in this or
     optim        SGD (momentum, weight decay), Adam, AdaGrad; global-norm clipping
     gradcheck    central finite differences against any backward pass
     fixed_points fixed and slow points of one RNN at a constant input, their stability; PCA
+    degeneracy   how different same-task networks are: behaviour spread, DSA and a shape metric
+                 on their dynamics, a permutation-invariant weight distance (NumPy assignment)
     bench        python -m rnn_numpy.bench: timings and population speed-up
 """
 
@@ -18,8 +20,8 @@ from ._memory import reuse_freed_memory
 
 MALLOC_TUNED = reuse_freed_memory()  # see _memory.py: avoids page faults on every new array
 
-from . import activations, fixed_points, gradcheck, init, losses, lstm, models, optim, readout, rnn
+from . import activations, degeneracy, fixed_points, gradcheck, init, losses, lstm, models, optim, readout, rnn
 
-__all__ = ["activations", "fixed_points", "gradcheck", "init", "losses", "lstm", "models", "optim", "readout",
+__all__ = ["activations", "degeneracy", "fixed_points", "gradcheck", "init", "losses", "lstm", "models", "optim", "readout",
            "rnn"]
 __version__ = "0.1.0"
