@@ -13,6 +13,7 @@ Modules (each a set of pure functions with explicit caches; read them in this or
     fixed_points fixed and slow points of one RNN at a constant input, their stability; PCA
     degeneracy   how different same-task networks are: behaviour spread, DSA and a shape metric
                  on their dynamics, a permutation-invariant weight distance (NumPy assignment)
+    sweep        conditions -> population runs, here or on a Dask cluster; resumable
     bench        python -m rnn_numpy.bench: timings and population speed-up
 """
 
@@ -20,8 +21,8 @@ from ._memory import reuse_freed_memory
 
 MALLOC_TUNED = reuse_freed_memory()  # see _memory.py: avoids page faults on every new array
 
-from . import activations, degeneracy, fixed_points, gradcheck, init, losses, lstm, models, optim, readout, rnn
+from . import activations, degeneracy, fixed_points, gradcheck, init, losses, lstm, models, optim, readout, rnn, sweep
 
 __all__ = ["activations", "degeneracy", "fixed_points", "gradcheck", "init", "losses", "lstm", "models", "optim", "readout",
-           "rnn"]
+           "rnn", "sweep"]
 __version__ = "0.1.0"
