@@ -21,7 +21,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 import _char_grammar as grammar
-from rnn_numpy import init, losses, readout, rnn
+from rnn_numpy import init, losses, readout, rnn, sweep
 from rnn_numpy.experiment import TrainingDiverged, config_record, versions, write_results
 
 PROBE_BINS = [(1, 3), (4, 7), (8, 12), (13, 18), (19, 25)]  # the source's distance bins
@@ -426,26 +426,43 @@ def study_grid(lab, cfg, data):
 
 def run(lab, cfg, results_dir):
     """Run cfg.study (or every study), print each table, and save each result to
-    --save-results (one study) or to <results_dir>/study_<name>.json."""
+    --save-results (one study) or to <results_dir>/study_<name>.json. With --workers or
+    --scheduler, --study all runs as a sweep (rnn_numpy.sweep): one condition per study,
+    each kept in --sweep-dir as it finishes, the tables printed when all are done."""
     names = list(STUDIES) if cfg.study == "all" else [cfg.study]
+    executor = {"workers": cfg.workers, "scheduler": cfg.scheduler}
     cfg = study_config(lab, cfg)
     data = lab.make_data(cfg)
     print(f"char RNN lab: {len(names)} stud{'y' if len(names) == 1 else 'ies'}, {cfg.steps} steps each "
           f"(grid: {grid_steps(cfg)}), entropy floor {data['entropy_rate']:.3f} nats/char")
+    configs = {name: dataclasses.replace(cfg, steps=grid_steps(cfg)) if name == "grid" else cfg for name in names}
+    if executor["workers"] or executor["scheduler"]:
+        # the grid first: the longest study, started while the others fill the other workers
+        order = sorted(names, key=lambda name: name != "grid")
+        conditions = [{"name": f"study_{name}", "study": name, "config": config_record(configs[name])}
+                      for name in order]
+        sweep_dir = cfg.sweep_dir or pathlib.Path(results_dir) / "sweep"
+        done = dict(zip(order, sweep.run_sweep(conditions, lab.study_condition, sweep_dir, **executor)))
+        results = (done[name] for name in names)
+    else:
+        results = (run_study(lab, configs[name], data, name) for name in names)
     everything = {}
-    for name in names:
-        start = time.perf_counter()
-        c = dataclasses.replace(cfg, steps=grid_steps(cfg)) if name == "grid" else cfg
-        study = STUDIES[name]
-        result = study.run(lab, c, data)
-        result.update(study=name, problem=lab.SLUG, config=config_record(c), versions=versions(),
-                      entropy_rate=data["entropy_rate"], seconds=time.perf_counter() - start)
-        study.show(result)
+    for name, result in zip(names, results):
+        STUDIES[name].show(result)
         print(f"  ({name}: {result['seconds']:.0f} s)\n", flush=True)
         path = cfg.save_results or pathlib.Path(results_dir) / f"study_{name}.json"
         write_results(path, result)
         everything[name] = {"seconds": result["seconds"], "path": str(path)}
     return {"problem": lab.SLUG, "studies": everything}
+
+
+def run_study(lab, cfg, data, name):
+    """One study's results, with its config, versions and wall time (cfg: its own settings)."""
+    start = time.perf_counter()
+    result = STUDIES[name].run(lab, cfg, data)
+    result.update(study=name, problem=lab.SLUG, config=config_record(cfg), versions=versions(),
+                  entropy_rate=data["entropy_rate"], seconds=time.perf_counter() - start)
+    return result
 
 
 def study_config(lab, cfg):

@@ -8,6 +8,7 @@ Equations, corpus, deviations: see char_rnn_lab.md.
     python problems/char_rnn_lab.py                        # the baseline: H=64, chunk 25, 30,000 steps
     python problems/char_rnn_lab.py --study init           # one study (see --study for the list)
     python problems/char_rnn_lab.py --study all            # every study, with progress output
+    python problems/char_rnn_lab.py --study all --workers 2   # the studies on 2 local Dask workers
     python problems/char_rnn_lab.py --quick                # a seconds-long smoke run
     python problems/char_rnn_lab.py --save-results results/baseline.json --save-params results/baseline.npz
 """
@@ -26,9 +27,9 @@ import numpy as np  # noqa: E402
 
 import _char_grammar as grammar  # noqa: E402
 import _char_rnn_lab_studies as studies  # noqa: E402  (the ten studies)
-from rnn_numpy import init, losses, models, optim, readout, rnn  # noqa: E402
+from rnn_numpy import init, losses, models, optim, readout, rnn, sweep  # noqa: E402
 from rnn_numpy.experiment import (RunError, at_least_one, changed, check_finite, check_learned, command, config_record,  # noqa: E402
-                                  non_negative_int, only_with, option, output_dir, output_file,
+                                  jsonable, non_negative_int, only_with, option, output_dir, output_file,
                                   parse_config, save_params, scratch_dir, versions, write_results)
 
 SLUG = "char_rnn_lab"
@@ -59,6 +60,12 @@ class Config:
                         choices=[*studies.STUDIES, "all"])
     results_dir: str = option(None, "studies: folder for the study_<name>.json files", output_dir,
                               default_text="results/char_rnn_lab in the repository")
+    workers: int = option(None, "--study all: run the studies on a local Dask cluster of this many worker "
+                          "processes (one per core; default: one after another in this process)", int)
+    scheduler: str = option(None, "--study all: run the studies on the workers of a running Dask scheduler, "
+                            "e.g. tcp://10.0.0.5:8786 (README: Running sweeps on many machines)", str)
+    sweep_dir: str = option(None, "--study all with --workers or --scheduler: folder for each finished study "
+                            "(a rerun skips those)", output_dir, default_text="<results dir>/sweep")
     quick: bool = option(False, "a seconds-long smoke run (few steps, small corpus)")
     save_results: str = option(None, "write the results as JSON to this path (with --study: one study's)",
                                output_file)
@@ -78,6 +85,10 @@ def check(cfg):
     """Everything wrong with the command line, for a person to read: flags that would be
     ignored, then the settings themselves."""
     problems = only_with(cfg, ["study_steps", "results_dir"], cfg.study, "with --study")
+    problems += only_with(cfg, ["workers", "scheduler", "sweep_dir"], cfg.study == "all", "with --study all")
+    problems += sweep.sweep_problems(cfg)
+    if cfg.sweep_dir is not None and not (cfg.workers or cfg.scheduler):
+        problems.append("--sweep-dir is for --workers or --scheduler")
     if cfg.study:
         problems += [f"--study trains with --study-steps, so {f} would be ignored" for f in changed(cfg, ["steps"])]
         problems += [f"--study trains many networks, so {f} would be ignored" for f in changed(cfg, ["save_params"])]
@@ -311,6 +322,16 @@ def print_baseline(results):
     print(f"  steps clipped        {m['clipped_fraction']:.1%}")
     print(f"\n  sample (temperature {cfg['temperature']}):\n    {results['sample'][:300]}")
     print(f"\n  training loop {results['train_loop_s']:.1f} s")
+
+
+def study_condition(condition):
+    """One study of --study all as a sweep condition (rnn_numpy.sweep): {"name", "study",
+    "config"} -> the study's results. Module-level, so that Dask workers can run it; a worker
+    imports this script by name (the problems folder is on its path)."""
+    import char_rnn_lab as lab
+
+    cfg = lab.Config(**condition["config"])
+    return jsonable(studies.run_study(lab, cfg, lab.make_data(cfg), condition["study"]))  # as its file will hold it
 
 
 @command

@@ -352,12 +352,13 @@ def load_json(path, what="results file"):
         raise RunError(f"{path} is not a valid {what} (not a text file)") from None
 
 
-OUTPUT_FIELDS = ("save_results", "save_params", "results_dir")
+OUTPUT_FIELDS = ("save_results", "save_params", "results_dir", "workers", "scheduler", "sweep_dir")
 
 
 def config_record(cfg):
     """The Config as results files record it: every setting that shapes the numbers, without
-    the output paths (where a file went says nothing about how its numbers were made)."""
+    the output paths and the sweep executor (where a file went, or which processes computed
+    it, says nothing about how its numbers were made)."""
     return {k: v for k, v in dataclasses.asdict(cfg).items() if k not in OUTPUT_FIELDS}
 
 

@@ -141,23 +141,9 @@ def run_on_dask(pending, run_condition, out_dir, workers, scheduler, say):
 
 # --- the command line -------------------------------------------------------------------------
 
-def add_sweep_arguments(parser, default_dir):
-    """--workers, --scheduler and --sweep-dir, for a script whose long runs are sweeps."""
-    group = parser.add_argument_group("running the sweep on several processes or machines (Dask)")
-    group.add_argument("--workers", type=int, default=None,
-                       help="start a local Dask cluster of this many worker processes (one per core; default: "
-                            "run every condition in this process, without Dask)")
-    group.add_argument("--scheduler", default=None,
-                       help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (start one with "
-                            "`dask scheduler`, and workers on each machine with `dask worker ADDRESS "
-                            "--nthreads 1`); the conditions run on its workers")
-    group.add_argument("--sweep-dir", type=Path, default=Path(default_dir),
-                       help=f"where each finished condition is written; a rerun skips those (default: {default_dir})")
-    return group
-
-
 def sweep_problems(args):
-    """What is wrong with the sweep flags (a list of messages)."""
+    """What is wrong with a script's sweep flags --workers and --scheduler (args: anything
+    with those two attributes, e.g. a Config); a list of messages for a person."""
     problems = []
     if args.workers is not None and args.workers < 1:
         problems.append(f"--workers must be at least 1 (got {args.workers})")
@@ -166,11 +152,6 @@ def sweep_problems(args):
     if args.scheduler is not None and args.workers is not None:
         problems.append("give --workers (a local cluster) or --scheduler (a running one), not both")
     return problems
-
-
-def executor_from_args(args):
-    """The run_sweep keyword arguments the flags ask for."""
-    return {"workers": args.workers, "scheduler": args.scheduler}
 
 
 # --- a toy condition: the tests' and the README example's workload ---------------------------

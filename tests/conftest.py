@@ -8,14 +8,20 @@
 """
 
 import os
-import pathlib
-import subprocess
-import tempfile
 
-import numpy as np
-import pytest
+# One BLAS thread, as the training scripts set before they import NumPy: tests then compute
+# what the scripts compute, bit for bit (a second thread changes the rounding of a matrix
+# product), and results from Dask workers (one thread each) can be compared exactly.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from rnn_numpy.experiment import SCRATCH_ENV
+import pathlib  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from rnn_numpy.experiment import SCRATCH_ENV  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 

@@ -96,6 +96,17 @@ def test_every_study_runs_quick_and_writes_its_json(quick_studies):
         assert saved["study"] == name and saved["seconds"] > 0 and saved["config"]["quick"]
 
 
+def test_two_dask_workers_write_the_serial_study_files(quick_studies, tmp_path):
+    """--study all as a sweep on 2 local Dask workers: every study file holds what the serial
+    run's holds, all but the wall time; the sweep folder keeps each finished study."""
+    lab.main(["--study", "all", "--quick", "--results-dir", str(tmp_path), "--workers", "2"])
+    for name in studies.STUDIES:
+        serial = json.loads((quick_studies / f"study_{name}.json").read_text())
+        swept = json.loads((tmp_path / f"study_{name}.json").read_text())
+        assert swept.pop("seconds") > 0 and {**serial, "seconds": None} == {**swept, "seconds": None}
+        assert (tmp_path / "sweep" / f"study_{name}.json").exists()
+
+
 def test_every_study_figure_draws_from_its_quick_results(quick_studies):
     os.environ.setdefault("MPLBACKEND", "Agg")
     viz = load_problem("visualize_char_rnn_lab")
@@ -107,7 +118,10 @@ def test_every_study_figure_draws_from_its_quick_results(quick_studies):
 
 @pytest.mark.parametrize("args, message", [(["--hidden", "0"], "--hidden must be at least 1"),
                                            (["--lr", "0"], "--lr must be positive"),
-                                           (["--study", "dropout"], "invalid choice")])
+                                           (["--study", "dropout"], "invalid choice"),
+                                           (["--workers", "2"], "only applies with --study all"),
+                                           (["--study", "all", "--workers", "0"], "at least 1"),
+                                           (["--study", "all", "--scheduler", "nowhere"], "tcp://host:port")])
 def test_bad_input_is_a_clear_error(capsys, args, message):
     with pytest.raises(SystemExit) as exit_info:
         lab.main(args)

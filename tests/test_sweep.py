@@ -93,24 +93,19 @@ def test_bad_conditions_are_refused(tmp_path, conditions, message):
         sweep.run_sweep(conditions, sweep.toy_condition, tmp_path, progress=None)
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--workers", "0"], "at least 1"),
-    (["--scheduler", "localhost"], "tcp://host:port"),
-    (["--workers", "2", "--scheduler", "tcp://h:8786"], "not both"),
+@pytest.mark.parametrize("workers, scheduler, message", [
+    (0, None, "at least 1"),
+    (None, "localhost", "tcp://host:port"),
+    (2, "tcp://h:8786", "not both"),
 ])
-def test_bad_sweep_flags_are_named(argv, message):
-    parser = argparse.ArgumentParser()
-    sweep.add_sweep_arguments(parser, "/tmp/sweep")
-    problems = sweep.sweep_problems(parser.parse_args(argv))
+def test_bad_sweep_flags_are_named(workers, scheduler, message):
+    problems = sweep.sweep_problems(argparse.Namespace(workers=workers, scheduler=scheduler))
     assert len(problems) == 1 and message in problems[0]
 
 
-def test_good_sweep_flags_map_to_the_executor():
-    parser = argparse.ArgumentParser()
-    sweep.add_sweep_arguments(parser, "/tmp/sweep")
-    assert sweep.executor_from_args(parser.parse_args([])) == {"workers": None, "scheduler": None}
-    args = parser.parse_args(["--scheduler", "tcp://10.0.0.5:8786"])
-    assert sweep.sweep_problems(args) == [] and sweep.executor_from_args(args)["scheduler"] == "tcp://10.0.0.5:8786"
+def test_good_sweep_flags_pass():
+    for workers, scheduler in [(None, None), (2, None), (None, "tcp://10.0.0.5:8786")]:
+        assert sweep.sweep_problems(argparse.Namespace(workers=workers, scheduler=scheduler)) == []
 
 
 def test_a_serial_sweep_never_imports_dask(tmp_path):
