@@ -12,7 +12,7 @@ one) so that worker processes can unpickle it.
     run_sweep(..., scheduler="tcp://host:8786")                   an existing Dask cluster
 
 Every finished condition is written to out_dir/<name>.json as soon as it completes, whole
-or not at all (a temporary file, then os.replace), as {"condition": ..., "result": ...}. A
+or not at all (experiment.atomic_write), as {"condition": ..., "result": ...}. A
 rerun skips the conditions whose file exists and holds the same condition, so an
 interrupted sweep (Ctrl-C, a lost machine) loses only the conditions that were running.
 The results are returned in the order of `conditions`, read back from the files: a sweep
@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .experiment import atomic_write
+
 SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls)://[^\s:/]+:\d+$")
 
 
@@ -50,11 +52,14 @@ def condition_file(out_dir, condition):
     return Path(out_dir) / f"{condition['name']}.json"
 
 
-def write_whole(path, record):
-    """Write record as JSON to path, whole or not at all."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    temporary.write_text(json.dumps(record))
-    os.replace(temporary, path)
+def write_record(path, condition, result):
+    """The condition and its result as JSON, whole or not at all (experiment.atomic_write:
+    a temporary file renamed onto path, removed if anything, Ctrl-C included, interrupts)."""
+    def write(temporary):
+        with open(temporary, "w") as file:
+            json.dump({"condition": condition, "result": result}, file)  # streams: may fail half-way
+
+    atomic_write(path, write)
 
 
 def finished(out_dir, condition):
@@ -107,8 +112,7 @@ def run_here(pending, run_condition, out_dir, say):
     """The serial executor: one condition after another in this process."""
     start = time.perf_counter()
     for done, condition in enumerate(pending, 1):
-        record = {"condition": condition, "result": run_condition(condition)}
-        write_whole(condition_file(out_dir, condition), record)
+        write_record(condition_file(out_dir, condition), condition, run_condition(condition))
         say(f"sweep: {done}/{len(pending)} {condition['name']} ({time.perf_counter() - start:.0f} s)")
 
 
@@ -131,7 +135,7 @@ def run_on_dask(pending, run_condition, out_dir, workers, scheduler, say):
             futures.append(future)
         for done, (future, result) in enumerate(as_completed(futures, with_results=True), 1):
             condition = by_key[future.key]
-            write_whole(condition_file(out_dir, condition), {"condition": condition, "result": result})
+            write_record(condition_file(out_dir, condition), condition, result)
             say(f"sweep: {done}/{len(pending)} {condition['name']} ({time.perf_counter() - start:.0f} s)")
     finally:
         client.close()

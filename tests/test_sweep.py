@@ -32,7 +32,7 @@ def test_serial_sweep_writes_one_file_per_condition_in_order(serial):
     assert sorted(files_of(folder)) == sorted(f"toy-{k}.json" for k in range(6))
     record = json.loads((folder / "toy-2.json").read_text())
     assert record["condition"]["seed"] == 102 and record["result"] == results[2]
-    assert not list(folder.glob(".*partial"))
+    assert not list(folder.glob(".*"))  # no temporary file left behind
 
 
 def test_two_dask_workers_give_the_serial_files_bit_for_bit(serial, tmp_path):
@@ -72,6 +72,16 @@ def test_an_interrupted_sweep_resumes_without_redoing_finished_conditions(serial
     assert sweep.run_sweep(toy_conditions(), counting, tmp_path, progress=None) == results
     assert ran == [f"toy-{k}" for k in range(2, 6)]
     assert files_of(tmp_path) == files_of(folder)
+
+
+def not_json(condition):
+    return {"first": 1.0, "then": object()}  # json.dump fails after writing part of the file
+
+
+def test_a_result_that_fails_half_way_through_writing_leaves_no_file(tmp_path):
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        sweep.run_sweep(toy_conditions(1), not_json, tmp_path, progress=None)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_file_of_another_condition_is_an_error_not_a_result(tmp_path):
