@@ -9,6 +9,7 @@ Equations, corpus, deviations: see atomic_states.md.
     python problems/atomic_states.py --experiment exp1           # beta in {0, 0.5, 1}, 10 networks each
     python problems/atomic_states.py --experiment exp2           # pre-train with beta, then beta = 1
     python problems/atomic_states.py --experiment all --save-results results/atomic.json
+    python problems/atomic_states.py --experiment all --workers 2   # the experiments on 2 local Dask workers
     python problems/atomic_states.py --experiment exp1 --save-params results/exp1.npz
     python problems/atomic_states.py --quick                     # a seconds-long smoke run
 """
@@ -18,19 +19,22 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # measured: a 2nd BLAS thread only slows small nets
 
 import dataclasses  # noqa: E402
+import pathlib  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from rnn_numpy import losses, lstm, readout, rnn  # noqa: E402
+from rnn_numpy import losses, lstm, readout, rnn, sweep  # noqa: E402
 from rnn_numpy._shapes import outer_sum  # noqa: E402
 from rnn_numpy.experiment import (at_least_one, check_finite, check_learned, command, config_record,  # noqa: E402
-                                  non_negative_int, only_with, option, output_file, parse_config,
-                                  save_params, versions, write_results)
+                                  jsonable, non_negative_int, only_with, option, output_dir, output_file,
+                                  parse_config, save_params, scratch_dir, versions, write_results)
 
 SLUG = "atomic_states"
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 N_SLOT = 32  # words per slot: A 0-31, X 32-63, B 64-95, Y 96-127
 V = 4 * N_SLOT
 A0, X0, B0, Y0 = 0, N_SLOT, 2 * N_SLOT, 3 * N_SLOT
@@ -79,6 +83,13 @@ class Config:
     eval_every: int = option(50, "steps between balanced-accuracy evaluations")
     seed: int = option(0, "seed of the corpora and initializations", non_negative_int)
     cue_rate: float = option(0.9, "cds: probability that an adjective or verb is the probe category's own")
+    workers: int = option(None, "--experiment all: run the experiments on a local Dask cluster of this many "
+                          "worker processes (one per core; default: one after another in this process)", int)
+    scheduler: str = option(None, "--experiment all: run the experiments on the workers of a running Dask "
+                            "scheduler, e.g. tcp://10.0.0.5:8786 (README: Running sweeps on many machines)", str)
+    sweep_dir: str = option(None, "--experiment all with --workers or --scheduler: folder for each finished "
+                            "experiment (a rerun skips those)", output_dir,
+                            default_text="results/atomic_states/sweep (--quick: a new temporary folder)")
     quick: bool = option(False, "a seconds-long smoke run (3 networks per condition, 300 steps)")
     save_results: str = option(None, "write the results as JSON to this path", output_file)
     save_params: str = option(None, "one experiment: write the trained parameters of all its networks "
@@ -98,6 +109,10 @@ def check(cfg):
     problems = only_with(cfg, ["cue_rate"], cfg.experiment in ("cds", "all"), "to --experiment cds (or all)")
     if cfg.experiment == "all" and cfg.save_params is not None:
         problems.append("--save-params saves one experiment's networks; choose one --experiment")
+    problems += only_with(cfg, ["workers", "scheduler", "sweep_dir"], cfg.experiment == "all", "with --experiment all")
+    problems += sweep.sweep_problems(cfg)
+    if cfg.sweep_dir is not None and not (cfg.workers or cfg.scheduler):
+        problems.append("--sweep-dir is for --workers or --scheduler")
     return problems + validate(cfg)
 
 
@@ -510,8 +525,15 @@ def main(argv=None):
     start = time.perf_counter()
     names = [*EXPERIMENTS, "cds"] if cfg.experiment == "all" else [cfg.experiment]
     results = {"problem": SLUG, "config": config_record(resolve(cfg)), "experiments": {}, "versions": versions()}
-    for name in names:
-        r, params = run_cds(cfg) if name == "cds" else run_experiment(cfg, name)
+    params = None
+    if cfg.workers or cfg.scheduler:
+        conditions = [{"name": name, "experiment": name, "config": config_record(cfg)} for name in names]
+        done = sweep.run_sweep(conditions, experiment_condition, cfg.sweep_dir or default_sweep_dir(cfg),
+                               workers=cfg.workers, scheduler=cfg.scheduler)
+        runs = ((r, None) for r in done)
+    else:
+        runs = (run_named(cfg, name) for name in names)
+    for name, (r, params) in zip(names, runs):
         (print_cds if name == "cds" else print_result)(r)
         results["experiments"][name] = r
     results["wallclock_s"] = time.perf_counter() - start
@@ -522,6 +544,29 @@ def main(argv=None):
                       f"the uniform guess over the {vocabulary_size(name)} words", "lower --lr, or train longer (--steps)",
                       what=f"{name} training loss", smoke=cfg.quick)
     return results
+
+
+def run_named(cfg, name):
+    """(result, params) of one experiment or of cds."""
+    return run_cds(cfg) if name == "cds" else run_experiment(cfg, name)
+
+
+def experiment_condition(condition):
+    """One experiment of --experiment all as a sweep condition (rnn_numpy.sweep): {"name",
+    "experiment", "config"} -> its result, as its file will hold it. Module-level, so that
+    Dask workers can run it (a worker imports this script by name: problems/ is on its path)."""
+    import atomic_states as atomic
+
+    cfg = atomic.Config(**condition["config"])
+    return jsonable(atomic.run_named(cfg, condition["experiment"])[0])
+
+
+def default_sweep_dir(cfg):
+    """results/atomic_states/sweep (resumable); a --quick run starts afresh in a new temporary
+    folder every time (a smoke run must never reuse files of older code)."""
+    if cfg.quick:
+        return tempfile.mkdtemp(prefix="atomic_states_quick_")
+    return scratch_dir(ROOT, SLUG) / "sweep"
 
 
 def vocabulary_size(experiment):

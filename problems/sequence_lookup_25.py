@@ -9,6 +9,7 @@ steps. Equations, data, deviations: see sequence_lookup_25.md.
     python problems/sequence_lookup_25.py --variable-timing --seed 0
     python problems/sequence_lookup_25.py --multi-seed 5
     python problems/sequence_lookup_25.py --study datasets --save-results results/datasets.json
+    python problems/sequence_lookup_25.py --study all --workers 2   # the three studies on 2 Dask workers
     python problems/sequence_lookup_25.py --save-params results/seed0.npz   # the trained weights
     python problems/sequence_lookup_25.py --quick          # a seconds-long smoke run
 """
@@ -18,6 +19,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # measured: a 2nd BLAS thread only slows small nets
 
 import dataclasses  # noqa: E402
+import pathlib  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -25,12 +27,13 @@ from dataclasses import dataclass  # noqa: E402
 import numpy as np  # noqa: E402
 
 import _sequence_lookup_25_studies as studies  # noqa: E402  (work beyond the reference)
-from rnn_numpy import losses, optim, readout, rnn  # noqa: E402
+from rnn_numpy import losses, optim, readout, rnn, sweep  # noqa: E402
 from rnn_numpy.experiment import (at_least_one, changed, check_finite, check_learned, command,  # noqa: E402
-                                  config_record, flag, non_negative_int, only_with, option, output_file,
-                                  parse_config, save_params, versions, write_results)
+                                  config_record, flag, jsonable, non_negative_int, only_with, option, output_dir,
+                                  output_file, parse_config, save_params, scratch_dir, versions, write_results)
 
 SLUG = "sequence_lookup_25"
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 N_BITS = 3
 TEACHER_SEED = 1234
@@ -75,9 +78,17 @@ class Config:
     n_test: int = option(5, "held-out sequences")
     study: str = option(None, "run a study beyond the reference instead of one training run: "
                             "max_timing_3 (holds up to 3), datasets (20 dataset seeds x 5 seeds), "
-                            "scale (bigger alphabets, longer sequences, more training data); "
+                            "scale (bigger alphabets, longer sequences, more training data), or all three; "
                             "it uses its own settings, so no other setting may be given with it",
-                        str, choices=list(studies.STUDIES))
+                        str, choices=[*studies.STUDIES, "all"])
+    results_dir: str = option(None, "--study all: folder for the study_<name>.json files", output_dir,
+                              default_text="results/sequence_lookup_25 in the repository")
+    workers: int = option(None, "--study all: run the studies on a local Dask cluster of this many worker "
+                          "processes (one per core; default: one after another in this process)", int)
+    scheduler: str = option(None, "--study all: run the studies on the workers of a running Dask scheduler, "
+                            "e.g. tcp://10.0.0.5:8786 (README: Running sweeps on many machines)", str)
+    sweep_dir: str = option(None, "--study all with --workers or --scheduler: folder for each finished study "
+                            "(a rerun skips those)", output_dir, default_text="<results dir>/sweep")
     quick: bool = option(False, "a seconds-long smoke run (fewer sweeps; a study: fewer seeds too)")
     save_results: str = option(None, "write the results as JSON to this path", output_file)
     save_params: str = option(None, "write the trained parameters (every network of the population, "
@@ -98,12 +109,24 @@ def check(cfg):
     """Everything wrong with the command line, for a person to read; empty if all is well:
     flags that would be ignored, then the resolved settings."""
     if cfg.study:
-        ignored = changed(cfg, [f.name for f in dataclasses.fields(cfg) if f.name not in ("study", "quick", "save_results")])
+        ignored = changed(cfg, [f.name for f in dataclasses.fields(cfg) if f.name not in STUDY_FLAGS])
         if ignored:
             return [f"--study runs with the study's own settings, so {', '.join(ignored)} would be ignored"]
-    return (only_with(cfg, ["curriculum", "max_timing"], cfg.variable_timing, "with --variable-timing")
+        problems = only_with(cfg, ["results_dir", "workers", "scheduler", "sweep_dir"], cfg.study == "all",
+                             "with --study all")
+        if cfg.study == "all" and cfg.save_results is not None:
+            problems.append("--save-results names one file; --study all writes study_<name>.json files into "
+                            "--results-dir")
+        if cfg.sweep_dir is not None and not (cfg.workers or cfg.scheduler):
+            problems.append("--sweep-dir is for --workers or --scheduler")
+        return problems + sweep.sweep_problems(cfg)
+    return (only_with(cfg, ["results_dir", "workers", "scheduler", "sweep_dir"], False, "with --study all")
+            + only_with(cfg, ["curriculum", "max_timing"], cfg.variable_timing, "with --variable-timing")
             + only_with(cfg, ["momentum"], cfg.optimizer == "sgd", "with --optimizer sgd")
             + validate(resolve(cfg)))
+
+
+STUDY_FLAGS = ("study", "quick", "save_results", "results_dir", "workers", "scheduler", "sweep_dir")
 
 
 def validate(cfg):
@@ -509,15 +532,48 @@ def main(argv=None):
 
 
 def main_study(cfg):
+    if cfg.study != "all":
+        results = run_study(cfg.study, cfg.quick)
+        show_study(results)
+        write_results(cfg.save_results, results)
+        return results
+    names = list(studies.STUDIES)
+    results_dir = pathlib.Path(cfg.results_dir or scratch_dir(ROOT, SLUG))
+    if cfg.workers or cfg.scheduler:
+        order = sorted(names, key=lambda name: name != "max_timing_3")  # the longest first
+        conditions = [{"name": f"study_{name}", "study": name, "quick": cfg.quick} for name in order]
+        done = dict(zip(order, sweep.run_sweep(conditions, study_condition, cfg.sweep_dir or results_dir / "sweep",
+                                               workers=cfg.workers, scheduler=cfg.scheduler)))
+        everything = [done[name] for name in names]
+    else:
+        everything = (run_study(name, cfg.quick) for name in names)
+    for name, results in zip(names, everything):
+        show_study(results)
+        write_results(results_dir / f"study_{name}.json", results)
+    return {"problem": SLUG, "studies": names}
+
+
+def run_study(name, quick):
+    """One study's results, with its config, versions and wall time."""
     start = time.perf_counter()
-    study = studies.STUDIES[cfg.study]
-    results = study.run(sys.modules[__name__], quick=cfg.quick)  # the study trains with this module
-    results.update(problem=SLUG, config={"study": cfg.study, "quick": cfg.quick}, versions=versions(),
+    results = studies.STUDIES[name].run(sys.modules[__name__], quick=quick)  # the study trains with this module
+    results.update(problem=SLUG, config={"study": name, "quick": quick}, versions=versions(),
                    wallclock_s=time.perf_counter() - start)  # each row records the config it trained with
-    study.show(results)
-    print(f"\n  study took {results['wallclock_s']:.1f} s")
-    write_results(cfg.save_results, results)
     return results
+
+
+def show_study(results):
+    studies.STUDIES[results["config"]["study"]].show(results)
+    print(f"\n  study took {results['wallclock_s']:.1f} s")
+
+
+def study_condition(condition):
+    """One study of --study all as a sweep condition (rnn_numpy.sweep): {"name", "study",
+    "quick"} -> its results, as its file will hold them. Module-level, so that Dask workers
+    can run it (a worker imports this script by name: problems/ is on its path)."""
+    import sequence_lookup_25 as slu
+
+    return jsonable(slu.run_study(condition["study"], condition["quick"]))
 
 
 if __name__ == "__main__":

@@ -69,12 +69,29 @@ def test_model_gradients_including_the_embedding(cell):
     record_and_assert(errors, f"atomic_states {cell} language model")
 
 
-@pytest.mark.parametrize("experiment", [*atom.EXPERIMENTS, "cds"])
-def test_every_experiment_runs_quick(tmp_path, experiment):
+@pytest.fixture(scope="module")
+def quick_all(tmp_path_factory):
+    path = tmp_path_factory.mktemp("atomic_states") / "r.json"
+    atom.main(["--experiment", "all", "--quick", "--save-results", str(path)])
+    return json.loads(path.read_text())["experiments"]
+
+
+def test_every_experiment_runs_quick(quick_all):
+    assert list(quick_all) == [*atom.EXPERIMENTS, "cds"]
+    for name, r in quick_all.items():
+        assert r["experiment"] == name and r["seconds"] > 0
+
+
+def test_two_dask_workers_give_the_serial_experiments(quick_all, tmp_path):
+    """--experiment all as a sweep on 2 local Dask workers: every experiment's results equal the
+    serial run's, all but the wall time; the sweep folder keeps each finished experiment."""
     path = tmp_path / "r.json"
-    atom.main(["--experiment", experiment, "--quick", "--save-results", str(path)])
-    r = json.loads(path.read_text())["experiments"][experiment]
-    assert r["experiment"] == experiment and r["seconds"] > 0
+    atom.main(["--experiment", "all", "--quick", "--workers", "2", "--sweep-dir", str(tmp_path / "sweep"),
+               "--save-results", str(path)])
+    swept = json.loads(path.read_text())["experiments"]
+    for name, serial in quick_all.items():
+        assert swept[name].pop("seconds") > 0 and {**serial, "seconds": None} == {**swept[name], "seconds": None}
+        assert (tmp_path / "sweep" / f"{name}.json").exists()
 
 
 def test_no_redundancy_learns_x_categories_and_ignores_b():
@@ -87,7 +104,11 @@ def test_no_redundancy_learns_x_categories_and_ignores_b():
 
 @pytest.mark.parametrize("args, message", [(["--networks", "0"], "--networks must be at least 1"),
                                            (["--cue-rate", "2"], "--cue-rate must be in [0, 1]"),
-                                           (["--experiment", "exp9"], "invalid choice")])
+                                           (["--experiment", "exp9"], "invalid choice"),
+                                           (["--workers", "2"], "only applies with --experiment all"),
+                                           (["--experiment", "all", "--workers", "0"], "at least 1"),
+                                           (["--experiment", "all", "--sweep-dir", "x"], "is for --workers or"),
+                                           (["--experiment", "all", "--scheduler", "nowhere"], "tcp://host:port")])
 def test_bad_input_is_a_clear_error(capsys, args, message):
     with pytest.raises(SystemExit) as exit_info:
         atom.main(args)

@@ -189,3 +189,36 @@ def test_each_study_runs_quick_and_its_figure_draws(tmp_path, capsys, study):
     saved = json.loads((tmp_path / f"study_{study}.json").read_text())
     assert saved["study"] == study and saved["rows"] and saved["config"]["quick"]
     assert "study took" in capsys.readouterr().out
+
+
+def test_study_all_on_two_dask_workers_writes_the_serial_files(tmp_path):
+    """--study all, serially and as a sweep on 2 local Dask workers: the same study files, all
+    but the wall time; the sweep folder keeps each finished study."""
+    slu.main(["--study", "all", "--quick", "--results-dir", str(tmp_path / "serial")])
+    slu.main(["--study", "all", "--quick", "--results-dir", str(tmp_path / "dask"), "--workers", "2"])
+    for name in slu.studies.STUDIES:
+        serial, swept = (json.loads((tmp_path / run / f"study_{name}.json").read_text()) for run in ("serial", "dask"))
+        assert swept["wallclock_s"] > 0 and without_times(serial) == without_times(swept)
+        assert (tmp_path / "dask" / "sweep" / f"study_{name}.json").exists()
+
+
+def without_times(value):
+    """A results dict with every wall time ("seconds", "wallclock_s") left out, at any depth."""
+    if isinstance(value, dict):
+        return {k: without_times(v) for k, v in value.items() if k not in ("seconds", "wallclock_s")}
+    if isinstance(value, list):
+        return [without_times(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--workers", "2"], "only applies with --study all"),
+    (["--study", "scale", "--results-dir", "x"], "only applies with --study all"),
+    (["--study", "all", "--save-results", "x.json"], "--save-results names one file"),
+    (["--study", "all", "--sweep-dir", "x"], "--sweep-dir is for --workers or --scheduler"),
+    (["--study", "all", "--scheduler", "nowhere"], "tcp://host:port"),
+])
+def test_study_sweep_flags_are_checked(capsys, args, message):
+    with pytest.raises(SystemExit) as exit_info:
+        slu.main(args)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
