@@ -24,11 +24,11 @@ import pytest
 from conftest import ROOT, load_problem
 from rnn_numpy import experiment
 
-SLU, CHAR, ATOM, FLIP, SINE, DD, PI, CC = SLUGS = ("sequence_lookup_25", "char_rnn_lab", "atomic_states", "flip_flop",
-                                                 "sine_wave", "delayed_discrimination", "path_integration",
-                                                 "character_challenge")
+SLU, CHAR, ATOM, FLIP, SINE, DD, PI, CC, SD = SLUGS = (
+    "sequence_lookup_25", "char_rnn_lab", "atomic_states", "flip_flop", "sine_wave", "delayed_discrimination",
+    "path_integration", "character_challenge", "solution_degeneracy")
 # the character challenge's GIF and figures are drawn from a results file: no seed to give
-SEEDED = [SLU, CHAR, ATOM, FLIP, SINE, DD, PI, CC, f"visualize_{SLU}",
+SEEDED = [SLU, CHAR, ATOM, FLIP, SINE, DD, PI, CC, SD, f"visualize_{SLU}",
           *[f"make_{slug}_gif" for slug in SLUGS if slug != CC]]
 FIGURE_SCRIPTS = [f"visualize_{slug}" for slug in SLUGS] + [f"make_{slug}_gif" for slug in SLUGS]
 
@@ -149,6 +149,11 @@ CASES = [
     (f"visualize_{DD}", ["--results", "{thin_json}"], 1, "is not the delayed_discrimination results file"),
     (f"visualize_{PI}", ["--params", "{bad_json}"], 1, "was not written by --save-params"),
     (f"visualize_{CC}", ["--results", "{bad_json}"], 1, "malformed JSON"),
+    (f"visualize_{SD}", ["--results", "{bad_json}"], 1, "malformed JSON"),
+    (f"visualize_{SD}", ["--results", "{thin_json}"], 1, "is not the solution_degeneracy results file"),
+    (SD, ["--save-results", "{dir}"], 2, "is a folder; give a file path"),
+    (SD, ["--sweep-dir", "{file}"], 2, "is a file; give a folder"),
+    (f"make_{SD}_gif", ["--networks", "1"], 2, "--networks must be 2 to 10"),
     (f"visualize_{CC}", ["--results", "{thin_json}"], 1, "is not the character_challenge results file"),
     (f"make_{CC}_gif", ["--results", "{thin_json}"], 1, "is not the character_challenge results file"),
     (CHAR, ["--quick", "--hidden", "100000"], 1, "not enough memory"),

@@ -46,7 +46,8 @@ def problem_slugs():
 
 def test_there_are_problems():
     assert problem_slugs() == ["atomic_states", "char_rnn_lab", "character_challenge", "delayed_discrimination",
-                               "flip_flop", "path_integration", "sequence_lookup_25", "sine_wave"]
+                               "flip_flop", "path_integration", "sequence_lookup_25", "sine_wave",
+                               "solution_degeneracy"]
 
 
 def test_every_problem_has_its_siblings_a_test_file_and_a_readme_row():
