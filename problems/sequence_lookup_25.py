@@ -21,6 +21,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # measured: a 2nd BLAS threa
 import dataclasses  # noqa: E402
 import pathlib  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
@@ -88,7 +89,8 @@ class Config:
     scheduler: str = option(None, "--study all: run the studies on the workers of a running Dask scheduler, "
                             "e.g. tcp://10.0.0.5:8786 (README: Running sweeps on many machines)", str)
     sweep_dir: str = option(None, "--study all with --workers or --scheduler: folder for each finished study "
-                            "(a rerun skips those)", output_dir, default_text="<results dir>/sweep")
+                            "(a rerun skips those)", output_dir,
+                            default_text="<results dir>/sweep (--quick: a new temporary folder)")
     quick: bool = option(False, "a seconds-long smoke run (fewer sweeps; a study: fewer seeds too)")
     save_results: str = option(None, "write the results as JSON to this path", output_file)
     save_params: str = option(None, "write the trained parameters (every network of the population, "
@@ -542,8 +544,10 @@ def main_study(cfg):
     if cfg.workers or cfg.scheduler:
         order = sorted(names, key=lambda name: name != "max_timing_3")  # the longest first
         conditions = [{"name": f"study_{name}", "study": name, "quick": cfg.quick} for name in order]
-        done = dict(zip(order, sweep.run_sweep(conditions, study_condition, cfg.sweep_dir or results_dir / "sweep",
-                                               workers=cfg.workers, scheduler=cfg.scheduler)))
+        sweep_dir = cfg.sweep_dir or (tempfile.mkdtemp(prefix="sequence_lookup_25_quick_") if cfg.quick
+                                      else results_dir / "sweep")  # a smoke run never reuses older files
+        done = dict(zip(order, sweep.run_sweep(conditions, study_condition, sweep_dir, workers=cfg.workers,
+                                               scheduler=cfg.scheduler)))
         everything = [done[name] for name in names]
     else:
         everything = (run_study(name, cfg.quick) for name in names)

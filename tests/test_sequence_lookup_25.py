@@ -195,7 +195,8 @@ def test_study_all_on_two_dask_workers_writes_the_serial_files(tmp_path):
     """--study all, serially and as a sweep on 2 local Dask workers: the same study files, all
     but the wall time; the sweep folder keeps each finished study."""
     slu.main(["--study", "all", "--quick", "--results-dir", str(tmp_path / "serial")])
-    slu.main(["--study", "all", "--quick", "--results-dir", str(tmp_path / "dask"), "--workers", "2"])
+    slu.main(["--study", "all", "--quick", "--results-dir", str(tmp_path / "dask"), "--workers", "2",
+              "--sweep-dir", str(tmp_path / "dask" / "sweep")])
     for name in slu.studies.STUDIES:
         serial, swept = (json.loads((tmp_path / run / f"study_{name}.json").read_text()) for run in ("serial", "dask"))
         assert swept["wallclock_s"] > 0 and without_times(serial) == without_times(swept)
