@@ -21,7 +21,10 @@ import numpy as np
 
 from rnn_numpy import degeneracy
 
-LEVEL_NAMES = ("behaviour", "dynamics", "shape", "weights")  # "shape": the cheaper baseline beside DSA
+LEVEL_NAMES = ("behaviour", "dynamics", "shape", "weights", "weight_changes")
+EXTRA = ("shape", "weight_changes")  # beside the paper's three levels: the shape metric next to DSA, and the
+#                                      weight distance between what training added (W - W(0)); not counted
+ALIGNED = {"shape": "dynamics", "weight_changes": "weights"}  # the paper's level each extra measure stands beside
 Z = 2.0  # a direction needs |delta| > Z standard errors of the difference
 
 
@@ -89,6 +92,9 @@ def level_rows(conditions, records, levels, reference):
                 for name in LEVEL_NAMES:
                     row[name] = record.get(name)
                 row["weights_untrained"] = record.get("weights_untrained")
+                moved = record.get("weights_moved")
+                row["weights_moved"] = None if not moved else {"mean": float(np.mean(moved)),
+                                                               "min": float(np.min(moved)), "max": float(np.max(moved))}
                 rows.append(row)
     return rows
 
@@ -126,14 +132,16 @@ def findings(rows, levels, paper_direction):
             K = min(low["reached"], high["reached"])
             for name in LEVEL_NAMES:
                 measured = direction(low[name], high[name], K)
-                paper = paper_direction[factor].get(name, paper_direction[factor]["dynamics"])
+                paper = paper_direction[factor].get(name) or paper_direction[factor][ALIGNED[name]]
                 row = {"task": task, "factor": factor, "measure": name,
                        "values": [mine[v][name]["value"] if mine.get(v) and mine[v][name] else None for v in values],
                        "se": [mine[v][name]["se"] if mine.get(v) and mine[v][name] else None for v in values],
                        "measured": measured, "paper": paper, "verdict": verdict(measured, paper)}
-                if name == "weights":  # the same networks before training, for comparison
+                if name == "weights":  # the same networks before training, and how far W_hh moved, for comparison
                     row["untrained"] = [(mine[v].get("weights_untrained") or {}).get("value") if mine.get(v) else None
                                         for v in values]
+                    row["moved"] = [(mine[v].get("weights_moved") or {}).get("mean") if mine.get(v) else None
+                                    for v in values]
                 table.append(row)
     return table
 
@@ -145,7 +153,7 @@ def summary(table):
         key = f"{row['factor']}/{row['measure']}"
         counts.setdefault(key, {})
         counts[key][row["verdict"]] = counts[key].get(row["verdict"], 0) + 1
-    tested = [r for r in table if r["measure"] != "shape" and r["paper"] != "mixed"]
+    tested = [r for r in table if r["measure"] not in EXTRA and r["paper"] != "mixed"]
     return {"verdicts": counts, "tested": len(tested),
             "reproduced": sum(r["verdict"] == "reproduced" for r in tested),
             "not_reproduced": sum(r["verdict"] == "not reproduced" for r in tested),
@@ -193,6 +201,9 @@ def print_report(results):
     if untrained:
         print(f"\n  weight distance before training (the same networks): {min(untrained):.3f}-{max(untrained):.3f}; "
               f"after: {min(trained):.3f}-{max(trained):.3f}")
+    moved = [r["weights_moved"]["mean"] for r in results["rows"] if r.get("weights_moved")]
+    if moved:
+        print(f"  |W_hh - W_hh(0)| / |W_hh(0)|, mean per condition: {min(moved):.2f}-{max(moved):.2f}")
     print(f"\n  levels: " + "; ".join(f"{f} {', '.join(f'{v:g}' for v in vs)}" for f, vs in levels.items()))
     print(f"  paper's directions tested: {m['tested']}; reproduced {m['reproduced']}, not reproduced "
           f"{m['not_reproduced']}, not resolved {m['not_resolved']}")

@@ -95,6 +95,7 @@ TASKS = {
 TEST_TRIALS = 64  # in-distribution trials whose hidden states the dynamics measures compare
 OOD_TRIALS = 256  # out-of-distribution trials for the behaviour measure
 DSA = {"n_delays": 2, "rank": 10, "n_restarts": 4, "max_steps": 300}  # dsa_distance settings (all tasks)
+MEASURES_VERSION = 2  # in every condition: files of a sweep that measured less are not reused (2: W - W(0) added)
 CLIP = 1.0  # per-network global-norm clip of the training loss's gradient (as the task scripts)
 DD_CONFIG = dd.Config()  # the delayed discrimination's timing: delays 5-20 steps, pulses of 1, decisions of 5
 PI_CONFIG = replace(pi.resolve(pi.Config(readout="position", dtype="float64")),
@@ -312,7 +313,9 @@ def measure(params, condition, measured):
     behaviour: per-network OOD MSE -> its SD across networks (degeneracy.behaviour_degeneracy);
     dynamics:  DSA distance between every pair's hidden states on shared test trials;
     weights:   permutation-invariant distance between every pair's weights (W_hh, W_xh, W_hy);
-    plus the shape metric beside DSA. Returns per-network values and the (k, k) matrices."""
+    plus the shape metric beside DSA, the same weight distance between what training added
+    (W - W(0)), and how far each network's W_hh moved. Returns (OOD error (K,), the (k, k)
+    matrices, moved (k,))."""
     task, (c, gamma, _, _) = condition["task"], levels_of(condition)
     keep = np.flatnonzero(measured)
     x_ood, target_ood, mask_ood = fixed_trials(task, OOD_SEED, OOD_TRIALS, c, ood=True)
@@ -322,15 +325,25 @@ def measure(params, condition, measured):
     _, h = outputs(params, x_test, gamma)  # (T, K, B, H)
     states = [h[:, k] for k in keep]  # each (T, B, H)
     nets = [task_rnn.network(params, k) for k in keep]
+    initial = task_rnn.init_params([condition["seed"] + k for k in range(condition["networks"])],
+                                   x_test.shape[-1], params["W_hh"].shape[-1], params["W_hy"].shape[-2])
+    changes = [{name: params[name][k] - initial[name][k] for name in params} for k in keep]  # W - W(0)
     rng = np.random.default_rng(DSA_SEED)
     dsa = {**DSA, "rank": 4} if condition.get("quick") else DSA  # a smoke run's 16 trials: a smaller model
     matrices = {
         "dynamics": degeneracy.pairwise(states, lambda X, Y: degeneracy.dsa_distance(X, Y, rng=rng, **dsa)),
         "shape": degeneracy.pairwise(states, degeneracy.shape_distance),
-        "weights": degeneracy.pairwise(nets, lambda a, b: degeneracy.weight_distance(
-            a["W_hh"], b["W_hh"], a["W_xh"], b["W_xh"], a["W_hy"], b["W_hy"])),
+        "weights": degeneracy.pairwise(nets, weight_distance),
+        "weight_changes": degeneracy.pairwise(changes, weight_distance),  # what training added, matched alike
     }
-    return ood_error, matrices
+    moved = np.linalg.norm((params["W_hh"] - initial["W_hh"])[keep], axis=(1, 2)) / np.linalg.norm(
+        initial["W_hh"][keep], axis=(1, 2))  # |W_hh - W_hh(0)| / |W_hh(0)| per network
+    return ood_error, matrices, moved
+
+
+def weight_distance(a, b):
+    """degeneracy.weight_distance of two networks' weight dicts, units matched on W_hh, W_xh, W_hy."""
+    return degeneracy.weight_distance(a["W_hh"], b["W_hh"], a["W_xh"], b["W_xh"], a["W_hy"], b["W_hy"])
 
 
 def run_condition(condition):
@@ -343,8 +356,9 @@ def run_condition(condition):
     record = {"stopped_at": history["stopped_at"].tolist(), "final_loss": history["final_loss"].tolist(),
               "train_seconds": history["seconds"], "reached": int(reached.sum())}
     if measured.sum() >= 3:
-        ood_error, matrices = measure(params, condition, measured)
+        ood_error, matrices, moved = measure(params, condition, measured)
         record["ood_error"] = ood_error.tolist()
+        record["weights_moved"] = moved.tolist()  # per measured network
         record["matrices"] = {name: D.tolist() for name, D in matrices.items()}
         record.update(study.degeneracy_levels(ood_error[measured], matrices))
     record["seconds"] = time.perf_counter() - start
@@ -363,9 +377,7 @@ def untrained_weight_degeneracy(condition, record):
     initial = task_rnn.init_params(seeds, x.shape[-1], H, target.shape[-1])
     measured = range(len(seeds)) if condition.get("quick") else np.flatnonzero(np.array(record["stopped_at"]) >= 0)
     nets = [task_rnn.network(initial, k) for k in measured]
-    D = degeneracy.pairwise(nets, lambda a, b: degeneracy.weight_distance(
-        a["W_hh"], b["W_hh"], a["W_xh"], b["W_xh"], a["W_hy"], b["W_hy"]))
-    return study.pairwise_level(D)
+    return study.pairwise_level(degeneracy.pairwise(nets, weight_distance))
 
 
 # --- the sweep ----------------------------------------------------------------------------------
@@ -377,7 +389,7 @@ def condition_for(task, levels, cfg):
     name = f"{task}-" + ("-".join(changed) if changed else "reference")
     training = {**TASKS[task], **(QUICK_TRAINING if cfg.quick else {})}  # in the condition: a changed setting
     return {"name": name, "task": task, **values, "networks": cfg.networks, "seed": cfg.seed,  # is a new condition
-            "quick": bool(cfg.quick), "training": training}
+            "quick": bool(cfg.quick), "training": training, "measures": MEASURES_VERSION}
 
 
 def conditions_for(cfg):

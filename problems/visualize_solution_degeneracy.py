@@ -137,7 +137,7 @@ def verdict_key(verdict):
 
 def plot_verdicts(results):
     factors = list(results["levels"])
-    measures = [m for m, _ in ROWS] + ["shape"]
+    measures = [m for m, _ in ROWS] + ["shape", "weight_changes"]
     tasks = list(dict.fromkeys(r["task"] for r in results["findings"]))
     columns = [(f, m) for f in factors for m in measures]
     fig, ax = plt.subplots(figsize=(1.0 + 0.62 * len(columns), 1.6 + 0.55 * len(tasks)))
@@ -153,7 +153,8 @@ def plot_verdicts(results):
     ax.set_xlim(0, len(columns))
     ax.set_ylim(len(tasks), 0)
     ax.set_xticks(np.arange(len(columns)) + 0.5)
-    ax.set_xticklabels([f"{f}\n{m}" for f, m in columns], rotation=90, fontsize=7)
+    ax.set_xticklabels([f"{f}\n{m.replace('weight_changes', 'W - W(0)')}" for f, m in columns], rotation=90,
+                       fontsize=7)
     ax.set_yticks(np.arange(len(tasks)) + 0.5)
     ax.set_yticklabels([t.replace("_", " ") for t in tasks], fontsize=8)
     for j in range(len(measures), len(columns), len(measures)):
@@ -165,7 +166,8 @@ def plot_verdicts(results):
     fig.suptitle(f"Lowest vs highest level, arrows where resolved (|delta| > 2 SE): {m['reproduced']} of "
                  f"{m['tested']} of the paper's directions reproduced, {m['not_reproduced']} opposite, "
                  f"{m['not_resolved']} within the seed spread\n(shape: the baseline metric, set against the "
-                 "paper's direction for dynamics)", fontsize=9)
+                 "paper's direction for dynamics; W - W(0): the weight distance between what training added, "
+                 "against the paper's for weights)", fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -173,11 +173,13 @@ def test_a_quick_sweep_measures_every_level(quick_results):
         "flip_flop-reference", "flip_flop-size=16", "flip_flop-size=64"]
     for entry in results["conditions"]:
         record = entry["result"]
-        for name in ("behaviour", "dynamics", "shape", "weights"):
+        for name in ("behaviour", "dynamics", "shape", "weights", "weight_changes"):
             assert record[name]["value"] > 0 and record[name]["se"] >= 0
+        assert len(record["weights_moved"]) == 3 and min(record["weights_moved"]) > 0
         D = np.array(record["matrices"]["weights"])
         np.testing.assert_array_equal(D, D.T)
-    assert {r["measure"] for r in results["findings"]} == {"behaviour", "dynamics", "shape", "weights"}
+    assert {r["measure"] for r in results["findings"]} == {"behaviour", "dynamics", "shape", "weights",
+                                                           "weight_changes"}
     for row in results["rows"]:  # the same networks before training: random weights, far apart after matching
         assert 1.0 < row["weights_untrained"]["value"] < 1.5
     assert len(results["per_seed"]) == 9
