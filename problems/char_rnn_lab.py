@@ -65,7 +65,8 @@ class Config:
     scheduler: str = option(None, "--study all: run the studies on the workers of a running Dask scheduler, "
                             "e.g. tcp://10.0.0.5:8786 (README: Running sweeps on many machines)", str)
     sweep_dir: str = option(None, "--study all with --workers or --scheduler: folder for each finished study "
-                            "(a rerun skips those)", output_dir, default_text="<results dir>/sweep")
+                            "(a rerun skips those)", output_dir,
+                            default_text="<results dir>/sweep (--quick: a new temporary folder)")
     quick: bool = option(False, "a seconds-long smoke run (few steps, small corpus)")
     save_results: str = option(None, "write the results as JSON to this path (with --study: one study's)",
                                output_file)

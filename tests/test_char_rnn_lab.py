@@ -99,7 +99,8 @@ def test_every_study_runs_quick_and_writes_its_json(quick_studies):
 def test_two_dask_workers_write_the_serial_study_files(quick_studies, tmp_path):
     """--study all as a sweep on 2 local Dask workers: every study file holds what the serial
     run's holds, all but the wall time; the sweep folder keeps each finished study."""
-    lab.main(["--study", "all", "--quick", "--results-dir", str(tmp_path), "--workers", "2"])
+    lab.main(["--study", "all", "--quick", "--results-dir", str(tmp_path), "--workers", "2",
+              "--sweep-dir", str(tmp_path / "sweep")])
     for name in studies.STUDIES:
         serial = json.loads((quick_studies / f"study_{name}.json").read_text())
         swept = json.loads((tmp_path / f"study_{name}.json").read_text())
