@@ -15,7 +15,6 @@ is handed the problem module as `lab` and trains with its functions.
 
 import dataclasses
 import pathlib
-import tempfile
 import time
 from typing import Callable, NamedTuple
 
@@ -442,8 +441,7 @@ def run(lab, cfg, results_dir):
         order = sorted(names, key=lambda name: name != "grid")
         conditions = [{"name": f"study_{name}", "study": name, "config": config_record(configs[name])}
                       for name in order]
-        sweep_dir = cfg.sweep_dir or (tempfile.mkdtemp(prefix="char_rnn_lab_quick_") if cfg.quick
-                                      else pathlib.Path(results_dir) / "sweep")  # a smoke run never reuses files
+        sweep_dir = sweep.sweep_folder(cfg.sweep_dir, cfg.quick, pathlib.Path(results_dir) / "sweep", lab.SLUG)
         done = dict(zip(order, sweep.run_sweep(conditions, lab.study_condition, sweep_dir, **executor)))
         results = (done[name] for name in names)
     else:

@@ -21,7 +21,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # measured: a 2nd BLAS threa
 import dataclasses  # noqa: E402
 import pathlib  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
@@ -30,7 +29,7 @@ import numpy as np  # noqa: E402
 from rnn_numpy import losses, lstm, readout, rnn, sweep  # noqa: E402
 from rnn_numpy._shapes import outer_sum  # noqa: E402
 from rnn_numpy.experiment import (at_least_one, check_finite, check_learned, command, config_record,  # noqa: E402
-                                  jsonable, non_negative_int, only_with, option, output_dir, output_file,
+                                  jsonable, non_negative_int, only_with, option, output_file,
                                   parse_config, save_params, scratch_dir, versions, write_results)
 
 SLUG = "atomic_states"
@@ -83,13 +82,9 @@ class Config:
     eval_every: int = option(50, "steps between balanced-accuracy evaluations")
     seed: int = option(0, "seed of the corpora and initializations", non_negative_int)
     cue_rate: float = option(0.9, "cds: probability that an adjective or verb is the probe category's own")
-    workers: int = option(None, "--experiment all: run the experiments on a local Dask cluster of this many "
-                          "worker processes (one per core; default: one after another in this process)", int)
-    scheduler: str = option(None, "--experiment all: run the experiments on the workers of a running Dask "
-                            "scheduler, e.g. tcp://10.0.0.5:8786 (README: Running sweeps on many machines)", str)
-    sweep_dir: str = option(None, "--experiment all with --workers or --scheduler: folder for each finished "
-                            "experiment (a rerun skips those)", output_dir,
-                            default_text="results/atomic_states/sweep (--quick: a new temporary folder)")
+    workers: int = sweep.workers_field("--experiment all: ", "experiments")
+    scheduler: str = sweep.scheduler_field("--experiment all: ", "experiments")
+    sweep_dir: str = sweep.sweep_dir_field("--experiment all: ", "experiments", "results/atomic_states/sweep")
     quick: bool = option(False, "a seconds-long smoke run (3 networks per condition, 300 steps)")
     save_results: str = option(None, "write the results as JSON to this path", output_file)
     save_params: str = option(None, "one experiment: write the trained parameters of all its networks "
@@ -111,8 +106,6 @@ def check(cfg):
         problems.append("--save-params saves one experiment's networks; choose one --experiment")
     problems += only_with(cfg, ["workers", "scheduler", "sweep_dir"], cfg.experiment == "all", "with --experiment all")
     problems += sweep.sweep_problems(cfg)
-    if cfg.sweep_dir is not None and not (cfg.workers or cfg.scheduler):
-        problems.append("--sweep-dir is for --workers or --scheduler")
     return problems + validate(cfg)
 
 
@@ -528,8 +521,8 @@ def main(argv=None):
     params = None
     if cfg.workers or cfg.scheduler:
         conditions = [{"name": name, "experiment": name, "config": config_record(cfg)} for name in names]
-        done = sweep.run_sweep(conditions, experiment_condition, cfg.sweep_dir or default_sweep_dir(cfg),
-                               workers=cfg.workers, scheduler=cfg.scheduler)
+        folder = sweep.sweep_folder(cfg.sweep_dir, cfg.quick, scratch_dir(ROOT, SLUG) / "sweep", SLUG)
+        done = sweep.run_sweep(conditions, experiment_condition, folder, workers=cfg.workers, scheduler=cfg.scheduler)
         runs = ((r, None) for r in done)
     else:
         runs = (run_named(cfg, name) for name in names)
@@ -559,14 +552,6 @@ def experiment_condition(condition):
 
     cfg = atomic.Config(**condition["config"])
     return jsonable(atomic.run_named(cfg, condition["experiment"])[0])
-
-
-def default_sweep_dir(cfg):
-    """results/atomic_states/sweep (resumable); a --quick run starts afresh in a new temporary
-    folder every time (a smoke run must never reuse files of older code)."""
-    if cfg.quick:
-        return tempfile.mkdtemp(prefix="atomic_states_quick_")
-    return scratch_dir(ROOT, SLUG) / "sweep"
 
 
 def vocabulary_size(experiment):

@@ -60,13 +60,9 @@ class Config:
                         choices=[*studies.STUDIES, "all"])
     results_dir: str = option(None, "studies: folder for the study_<name>.json files", output_dir,
                               default_text="results/char_rnn_lab in the repository")
-    workers: int = option(None, "--study all: run the studies on a local Dask cluster of this many worker "
-                          "processes (one per core; default: one after another in this process)", int)
-    scheduler: str = option(None, "--study all: run the studies on the workers of a running Dask scheduler, "
-                            "e.g. tcp://10.0.0.5:8786 (README: Running sweeps on many machines)", str)
-    sweep_dir: str = option(None, "--study all with --workers or --scheduler: folder for each finished study "
-                            "(a rerun skips those)", output_dir,
-                            default_text="<results dir>/sweep (--quick: a new temporary folder)")
+    workers: int = sweep.workers_field("--study all: ", "studies")
+    scheduler: str = sweep.scheduler_field("--study all: ", "studies")
+    sweep_dir: str = sweep.sweep_dir_field("--study all: ", "studies", "<results dir>/sweep")
     quick: bool = option(False, "a seconds-long smoke run (few steps, small corpus)")
     save_results: str = option(None, "write the results as JSON to this path (with --study: one study's)",
                                output_file)
@@ -88,8 +84,6 @@ def check(cfg):
     problems = only_with(cfg, ["study_steps", "results_dir"], cfg.study, "with --study")
     problems += only_with(cfg, ["workers", "scheduler", "sweep_dir"], cfg.study == "all", "with --study all")
     problems += sweep.sweep_problems(cfg)
-    if cfg.sweep_dir is not None and not (cfg.workers or cfg.scheduler):
-        problems.append("--sweep-dir is for --workers or --scheduler")
     if cfg.study:
         problems += [f"--study trains with --study-steps, so {f} would be ignored" for f in changed(cfg, ["steps"])]
         problems += [f"--study trains many networks, so {f} would be ignored" for f in changed(cfg, ["save_params"])]

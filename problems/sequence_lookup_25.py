@@ -21,7 +21,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # measured: a 2nd BLAS threa
 import dataclasses  # noqa: E402
 import pathlib  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
@@ -84,13 +83,9 @@ class Config:
                         str, choices=[*studies.STUDIES, "all"])
     results_dir: str = option(None, "--study all: folder for the study_<name>.json files", output_dir,
                               default_text="results/sequence_lookup_25 in the repository")
-    workers: int = option(None, "--study all: run the studies on a local Dask cluster of this many worker "
-                          "processes (one per core; default: one after another in this process)", int)
-    scheduler: str = option(None, "--study all: run the studies on the workers of a running Dask scheduler, "
-                            "e.g. tcp://10.0.0.5:8786 (README: Running sweeps on many machines)", str)
-    sweep_dir: str = option(None, "--study all with --workers or --scheduler: folder for each finished study "
-                            "(a rerun skips those)", output_dir,
-                            default_text="<results dir>/sweep (--quick: a new temporary folder)")
+    workers: int = sweep.workers_field("--study all: ", "studies")
+    scheduler: str = sweep.scheduler_field("--study all: ", "studies")
+    sweep_dir: str = sweep.sweep_dir_field("--study all: ", "studies", "<results dir>/sweep")
     quick: bool = option(False, "a seconds-long smoke run (fewer sweeps; a study: fewer seeds too)")
     save_results: str = option(None, "write the results as JSON to this path", output_file)
     save_params: str = option(None, "write the trained parameters (every network of the population, "
@@ -119,8 +114,6 @@ def check(cfg):
         if cfg.study == "all" and cfg.save_results is not None:
             problems.append("--save-results names one file; --study all writes study_<name>.json files into "
                             "--results-dir")
-        if cfg.sweep_dir is not None and not (cfg.workers or cfg.scheduler):
-            problems.append("--sweep-dir is for --workers or --scheduler")
         return problems + sweep.sweep_problems(cfg)
     return (only_with(cfg, ["results_dir", "workers", "scheduler", "sweep_dir"], False, "with --study all")
             + only_with(cfg, ["curriculum", "max_timing"], cfg.variable_timing, "with --variable-timing")
@@ -544,8 +537,7 @@ def main_study(cfg):
     if cfg.workers or cfg.scheduler:
         order = sorted(names, key=lambda name: name != "max_timing_3")  # the longest first
         conditions = [{"name": f"study_{name}", "study": name, "quick": cfg.quick} for name in order]
-        sweep_dir = cfg.sweep_dir or (tempfile.mkdtemp(prefix="sequence_lookup_25_quick_") if cfg.quick
-                                      else results_dir / "sweep")  # a smoke run never reuses older files
+        sweep_dir = sweep.sweep_folder(cfg.sweep_dir, cfg.quick, results_dir / "sweep", SLUG)
         done = dict(zip(order, sweep.run_sweep(conditions, study_condition, sweep_dir, workers=cfg.workers,
                                                scheduler=cfg.scheduler)))
         everything = [done[name] for name in names]

@@ -9,6 +9,7 @@ Equations, levels, deviations: see solution_degeneracy.md.
                                                            # x 3 levels, 10 seeds each (36 conditions)
     python problems/solution_degeneracy.py --tasks flip_flop --factors size
     python problems/solution_degeneracy.py --scheduler tcp://10.0.0.5:8786   # a running Dask cluster
+    python problems/solution_degeneracy.py --workers 2 --save-results results/sd.json   # the findings as JSON
     python problems/solution_degeneracy.py --quick         # a seconds-long smoke run
 
 The four tasks are those of their own scripts (flip_flop.py, sine_wave.py,
@@ -22,7 +23,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # measured: a 2nd BLAS threa
 
 import pathlib  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass, replace  # noqa: E402
 
@@ -35,7 +35,7 @@ import flip_flop as ff  # noqa: E402
 import path_integration as pi  # noqa: E402
 import sine_wave as sw  # noqa: E402
 from rnn_numpy import degeneracy, losses, sweep  # noqa: E402
-from rnn_numpy.experiment import (command, config_record, non_negative_int, option, output_dir,  # noqa: E402
+from rnn_numpy.experiment import (command, config_record, non_negative_int, option,  # noqa: E402
                                   output_file, parse_config, save_params, scratch_dir, versions, write_results)
 
 SLUG = "solution_degeneracy"
@@ -108,12 +108,9 @@ class Config:
     factors: str = option("all", "comma-separated factors, or all: " + ", ".join(FACTORS), str)
     networks: int = option(10, "seeds per condition, trained together as one population (at least 3)")
     seed: int = option(0, "first seed: network k of every condition uses seed + k", non_negative_int)
-    workers: int = option(None, "run the conditions on a local Dask cluster of this many worker processes "
-                          "(one per core; default: one after another in this process)", int)
-    scheduler: str = option(None, "run the conditions on the workers of a running Dask scheduler, e.g. "
-                            "tcp://10.0.0.5:8786 (README: Running sweeps on many machines)", str)
-    sweep_dir: str = option(None, "folder for each finished condition (a rerun skips those)", output_dir,
-                            default_text="results/solution_degeneracy/sweep (--quick: a new temporary folder)")
+    workers: int = sweep.workers_field("", "conditions")
+    scheduler: str = sweep.scheduler_field("", "conditions")
+    sweep_dir: str = sweep.sweep_dir_field("", "conditions", "results/solution_degeneracy/sweep")
     quick: bool = option(False, "a seconds-long smoke run: 3 networks, the flip-flop only, at most 600 steps to "
                          "MSE 0.05, small measures (flags given with it are kept)")
     save_results: str = option(None, "write the results (every condition and the findings table) as JSON "
@@ -155,7 +152,7 @@ def check(cfg):
             problems.append(str(err))
     if cfg.networks < 3:
         problems.append(f"--networks must be at least 3 (a spread needs several seeds; got {cfg.networks})")
-    return problems + sweep.sweep_problems(cfg)
+    return problems + sweep.sweep_problems(cfg, dir_needs_executor=False)  # a serial run keeps its folder too
 
 
 # --- trials: c copies of a task side by side --------------------------------------------------
@@ -214,8 +211,9 @@ def path_integration_trials(rng, n, c, ood=False, training=False):
 class WalkBank:
     """Path integration's training walks, drawn once per network: `size` trials of c agents
     from the network's stream, from which every step takes `batch` at random. Simulating the
-    walks step by step in Python costs more than training on them (measured: 4,000 steps of
-    10 networks of 32 units took 88 s with fresh walks every step, 23 s with a bank)."""
+    walks step by step in Python costs more than training on them: for 10 networks, 2 agents,
+    32 trials, fresh walks take 10-12 ms a step and a draw from the bank 0.6-1.2 ms (two runs) (the command is
+    in solution_degeneracy.md, deviation 6)."""
 
     def __init__(self, rng, c, size=4096):
         self.rng = rng
@@ -405,14 +403,6 @@ def conditions_for(cfg):
     return conditions
 
 
-def default_sweep_dir(cfg):
-    """results/solution_degeneracy/sweep (resumable); a --quick run starts afresh in a new
-    temporary folder every time (a smoke run must never reuse files of older code)."""
-    if cfg.quick:
-        return tempfile.mkdtemp(prefix="solution_degeneracy_quick_")
-    return scratch_dir(ROOT, SLUG) / "sweep"
-
-
 def reference_params(cfg):
     """The weights of every chosen task's reference networks, {"<task>.<name>": (K, ...)}."""
     cfg = resolve(cfg)
@@ -428,7 +418,7 @@ def run(cfg):
     cfg = resolve(cfg)
     start = time.perf_counter()
     conditions = conditions_for(cfg)
-    out_dir = cfg.sweep_dir or default_sweep_dir(cfg)
+    out_dir = sweep.sweep_folder(cfg.sweep_dir, cfg.quick, scratch_dir(ROOT, SLUG) / "sweep", SLUG)
     print(f"{len(conditions)} conditions x {cfg.networks} networks -> {out_dir}")
     records = sweep.run_sweep(conditions, run_condition, out_dir, workers=cfg.workers, scheduler=cfg.scheduler)
     for condition, record in zip(conditions, records):  # the baseline: about 1 s a condition, here

@@ -31,12 +31,13 @@ pre-spawn environment): one busy process per core, no oversubscription.
 import json
 import os
 import re
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from .experiment import atomic_write
+from .experiment import atomic_write, option, output_dir
 
 SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls)://[^\s:/]+:\d+$")
 
@@ -145,9 +146,29 @@ def run_on_dask(pending, run_condition, out_dir, workers, scheduler, say):
 
 # --- the command line -------------------------------------------------------------------------
 
-def sweep_problems(args):
-    """What is wrong with a script's sweep flags --workers and --scheduler (args: anything
-    with those two attributes, e.g. a Config); a list of messages for a person."""
+# The three Config fields of a script that runs its `what` (e.g. "studies") as a sweep; scope
+# says where they apply, e.g. "--study all: " ("" when always).
+
+def workers_field(scope, what):
+    return option(None, f"{scope}run the {what} on a local Dask cluster of this many worker processes (one per "
+                        "core; default: one after another in this process)", int)
+
+
+def scheduler_field(scope, what):
+    return option(None, f"{scope}run the {what} on the workers of a running Dask scheduler, e.g. "
+                        "tcp://10.0.0.5:8786 (README: Running sweeps on many machines)", str)
+
+
+def sweep_dir_field(scope, what, default_dir):
+    return option(None, f"{scope}folder for each finished one of the {what} (a rerun skips those)", output_dir,
+                  default_text=f"{default_dir} (--quick: a new temporary folder)")
+
+
+def sweep_problems(args, dir_needs_executor=True):
+    """What is wrong with a script's sweep flags --workers, --scheduler and --sweep-dir (args:
+    anything with those attributes, e.g. a Config); a list of messages for a person.
+    dir_needs_executor: --sweep-dir alone is a mistake (for scripts whose serial run keeps no
+    sweep folder)."""
     problems = []
     if args.workers is not None and args.workers < 1:
         problems.append(f"--workers must be at least 1 (got {args.workers})")
@@ -155,7 +176,18 @@ def sweep_problems(args):
         problems.append(f"--scheduler must look like tcp://host:port (got {args.scheduler!r})")
     if args.scheduler is not None and args.workers is not None:
         problems.append("give --workers (a local cluster) or --scheduler (a running one), not both")
+    if dir_needs_executor and getattr(args, "sweep_dir", None) is not None and not (args.workers or args.scheduler):
+        problems.append("--sweep-dir is for --workers or --scheduler")
     return problems
+
+
+def sweep_folder(given, quick, default, prefix):
+    """Where a sweep keeps its finished conditions: the folder given, else `default` (so that a
+    rerun resumes), except that a --quick run starts afresh in a new temporary folder every
+    time (a smoke run must never reuse the files of older code)."""
+    if given:
+        return given
+    return tempfile.mkdtemp(prefix=f"{prefix}_quick_") if quick else default
 
 
 # --- a toy condition: the tests' and the README example's workload ---------------------------

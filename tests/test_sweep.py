@@ -3,6 +3,7 @@ the sweep is interrupted, and Dask loaded only when asked for."""
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 
@@ -124,3 +125,18 @@ def test_a_serial_sweep_never_imports_dask(tmp_path):
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_quick_sweep_gets_a_new_folder_every_time_and_a_full_one_resumes(tmp_path):
+    default = tmp_path / "sweep"
+    assert sweep.sweep_folder(None, False, default, "toy") == default  # a rerun finds its files
+    assert sweep.sweep_folder(str(tmp_path / "mine"), True, default, "toy") == str(tmp_path / "mine")
+    first, second = (sweep.sweep_folder(None, True, default, "toy") for _ in range(2))
+    assert first != second and not os.listdir(first) and "toy_quick_" in first
+
+
+def test_sweep_dir_alone_is_a_mistake_only_where_the_serial_run_keeps_no_folder():
+    args = argparse.Namespace(workers=None, scheduler=None, sweep_dir="somewhere")
+    assert sweep.sweep_problems(args) == ["--sweep-dir is for --workers or --scheduler"]
+    assert sweep.sweep_problems(args, dir_needs_executor=False) == []
+    assert sweep.sweep_problems(argparse.Namespace(workers=2, scheduler=None, sweep_dir="somewhere")) == []
