@@ -95,7 +95,8 @@ TASKS = {
 TEST_TRIALS = 64  # in-distribution trials whose hidden states the dynamics measures compare
 OOD_TRIALS = 256  # out-of-distribution trials for the behaviour measure
 DSA = {"n_delays": 2, "rank": 10, "n_restarts": 4, "max_steps": 300}  # dsa_distance settings (all tasks)
-MEASURES_VERSION = 2  # in every condition: files of a sweep that measured less are not reused (2: W - W(0) added)
+MEASURES_VERSION = 3  # in every condition: files of a sweep that measured less are not reused
+# (2: W - W(0) added; 3: the untrained baseline measured in the condition's own run)
 CLIP = 1.0  # per-network global-norm clip of the training loss's gradient (as the task scripts)
 DD_CONFIG = dd.Config()  # the delayed discrimination's timing: delays 5-20 steps, pulses of 1, decisions of 5
 PI_CONFIG = replace(pi.resolve(pi.Config(readout="position", dtype="float64")),
@@ -359,6 +360,7 @@ def run_condition(condition):
         record["weights_moved"] = moved.tolist()  # per measured network
         record["matrices"] = {name: D.tolist() for name, D in matrices.items()}
         record.update(study.degeneracy_levels(ood_error[measured], matrices))
+    record["weights_untrained"] = untrained_weight_degeneracy(condition, record)  # about 1 s
     record["seconds"] = time.perf_counter() - start
     return record
 
@@ -403,6 +405,13 @@ def conditions_for(cfg):
     return conditions
 
 
+def training_cost(condition):
+    """A rough guess of a condition's running time, for the sweep's longest-first order: the
+    step cap times the copies (delayed discrimination's 20,000-step cap makes its conditions the
+    longest; measured 22-296 s against 16-72 s for the others' on 2 workers)."""
+    return condition["training"]["steps"] * condition["complexity"]
+
+
 def reference_params(cfg):
     """The weights of every chosen task's reference networks, {"<task>.<name>": (K, ...)}."""
     cfg = resolve(cfg)
@@ -420,9 +429,8 @@ def run(cfg):
     conditions = conditions_for(cfg)
     out_dir = sweep.sweep_folder(cfg.sweep_dir, cfg.quick, scratch_dir(ROOT, SLUG) / "sweep", SLUG)
     print(f"{len(conditions)} conditions x {cfg.networks} networks -> {out_dir}")
-    records = sweep.run_sweep(conditions, run_condition, out_dir, workers=cfg.workers, scheduler=cfg.scheduler)
-    for condition, record in zip(conditions, records):  # the baseline: about 1 s a condition, here
-        record["weights_untrained"] = untrained_weight_degeneracy(condition, record)
+    records = sweep.run_sweep(conditions, run_condition, out_dir, workers=cfg.workers, scheduler=cfg.scheduler,
+                              cost=training_cost)
     rows = study.level_rows(conditions, records, LEVELS, REFERENCE)
     findings = study.findings(rows, LEVELS, PAPER_DIRECTION)
     return {"problem": SLUG, "config": config_record(cfg),

@@ -25,7 +25,15 @@ sweep, and every script that merely imports this module, never loads it. With Da
 whose worker process dies is run again on another worker by Dask's scheduler (up to its
 allowed-failures setting, 3 by default); the nanny of a local cluster restarts the worker.
 Dask's nanny starts each worker with one BLAS thread (OMP/OPENBLAS/MKL_NUM_THREADS=1 in its
-pre-spawn environment): one busy process per core, no oversubscription.
+pre-spawn environment): one busy process per core, no oversubscription. A local cluster's
+workers also run without Dask's statistical profiler, which by default samples the running
+task's stack every 10 ms and so takes the GIL from it: a dispatch-bound condition ran about
+10 % slower with it on (README: Running sweeps on many machines; set the same for remote
+workers with DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False).
+
+Order: with cost(condition) -> number, the pending conditions start in decreasing cost (the
+longest first, so that no long one is left running alone at the end); results are returned in
+the order of `conditions` whatever the order they ran in.
 """
 
 import json
@@ -90,15 +98,18 @@ def check_conditions(conditions):
 
 # --- running ----------------------------------------------------------------------------------
 
-def run_sweep(conditions, run_condition, out_dir, *, workers=None, scheduler=None, progress=print):
+def run_sweep(conditions, run_condition, out_dir, *, workers=None, scheduler=None, progress=print, cost=None):
     """Run every condition not yet finished in out_dir; return all results in order.
     workers: start a local Dask cluster with this many single-threaded worker processes.
     scheduler: the address of a running Dask scheduler (tcp://host:port) to send work to.
-    progress(message) is called as each condition finishes (None: silent)."""
+    progress(message) is called as each condition finishes (None: silent).
+    cost(condition) -> a rough running time (any unit): the most costly start first."""
     check_conditions(conditions)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     pending = [c for c in conditions if not finished(out_dir, c)]
+    if cost is not None:
+        pending.sort(key=cost, reverse=True)  # stable: equal costs keep the given order
     say = progress or (lambda message: None)
     if len(pending) < len(conditions):
         say(f"sweep: {len(conditions) - len(pending)} of {len(conditions)} conditions already in {out_dir}")
@@ -119,19 +130,21 @@ def run_here(pending, run_condition, out_dir, say):
 
 def run_on_dask(pending, run_condition, out_dir, workers, scheduler, say):
     """The Dask executor: every condition a task; each result written as it completes."""
-    from dask.distributed import Client, LocalCluster, as_completed  # only here: a serial sweep never loads it
+    import dask  # only here: a serial sweep never loads it
+    from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        with dask.config.set({"distributed.worker.profile.enabled": False}):  # the workers inherit it
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
     client = Client(cluster if cluster is not None else scheduler)
     start = time.perf_counter()
     try:
         by_key = {}
         futures = []
-        for condition in pending:
+        for rank, condition in enumerate(pending):  # Dask starts the highest priority first
             future = client.submit(run_condition, condition, key=f"condition-{condition['name']}-{os.getpid()}",
-                                   pure=False)
+                                   pure=False, priority=len(pending) - rank)
             by_key[future.key] = condition
             futures.append(future)
         for done, (future, result) in enumerate(as_completed(futures, with_results=True), 1):

@@ -42,6 +42,17 @@ def test_two_dask_workers_give_the_serial_files_bit_for_bit(serial, tmp_path):
     assert files_of(tmp_path) == files_of(folder)
 
 
+@pytest.mark.parametrize("workers", [None, 1])
+def test_costly_conditions_start_first_and_results_keep_the_given_order(serial, tmp_path, workers):
+    folder, results = serial
+    finished_names = []
+    got = sweep.run_sweep(toy_conditions(), sweep.toy_condition, tmp_path, workers=workers,
+                          progress=lambda message: finished_names.append(message.split()[2]),
+                          cost=lambda condition: condition["seed"] % 4)  # costs 0 1 2 3 0 1
+    assert got == results
+    assert finished_names == ["toy-3", "toy-2", "toy-1", "toy-5", "toy-0", "toy-4"]  # ties keep the given order
+
+
 def test_a_worker_killed_mid_sweep_and_the_sweep_still_completes(serial, tmp_path):
     folder, results = serial
     marker = tmp_path / "died"
