@@ -201,11 +201,13 @@ def decode(ids):
 
 V = len(ALPHABET)  # 27 symbols: space and a-z
 ONE_HOT = np.eye(V)
+ONE_HOT_BY_DTYPE = {np.dtype(np.float64): ONE_HOT, np.dtype(np.float32): ONE_HOT.astype(np.float32)}
 
 
-def one_hot(ids):
-    """(T, B) ids -> (T, 1, B, V) inputs shared by every network of a population."""
-    return ONE_HOT[ids][:, None]
+def one_hot(ids, dtype=np.float64):
+    """(T, B) ids -> (T, 1, B, V) inputs shared by every network of a population, in the
+    networks' float dtype (a float64 input would lift a float32 network's products to float64)."""
+    return ONE_HOT_BY_DTYPE[np.dtype(dtype)][ids][:, None]
 
 
 def streams(ids, n_streams):

@@ -121,10 +121,92 @@ def samples_and_quality(lab, params, cfg, data, n_chars=1500, seed=0):
     return [{"sample": t[:300], **grammar.text_quality(t, data["grammar"])} for t in texts]
 
 
+# --- seeds and the verdict rule ----------------------------------------------------------------
+# Every configuration is trained with cfg.seeds seeds (cfg.seed, cfg.seed + 1, ...). Arms
+# whose networks start from the same weights and read the same streams (a threshold, a rate,
+# an activation, a chunk length, a frozen part, teacher forcing or not) are compared seed by
+# seed (paired); arms whose starting weights differ (other initializers, other sizes) are
+# compared as independent groups. Either way a difference counts only when its mean exceeds
+# twice its standard error; otherwise it is "not resolved at N seeds".
+
+RESOLVED_AT = 2.0  # standard errors
+
+
+def seed_members(cfg, arms=({},)):
+    """One member per (arm, seed), arm-major: arms [a, b] with 3 seeds -> a0 a1 a2 b0 b1 b2."""
+    return [{**arm, "seed": cfg.seed + k} for arm in arms for k in range(cfg.seeds)]
+
+
+def per_arm(values, n_arms):
+    """A flat per-member list (arm-major) -> one list of per-seed values per arm."""
+    values = list(values)
+    per = len(values) // n_arms
+    return [values[i * per:(i + 1) * per] for i in range(n_arms)]
+
+
+def finite(values):
+    return np.array([v for v in values if v is not None and np.isfinite(v)], dtype=float)
+
+
+def spread(values):
+    """A configuration's per-seed values -> {"mean", "sd", "n", "per_seed"} over the finite
+    ones (a diverged network is None and is counted out, and n says so)."""
+    v = finite(values)
+    return {"mean": float(v.mean()) if len(v) else None, "sd": float(v.std(ddof=1)) if len(v) > 1 else None,
+            "n": int(len(v)), "per_seed": [None if x is None or not np.isfinite(x) else float(x) for x in values]}
+
+
+def difference(a, b, paired):
+    """b - a over seeds: {"mean", "se", "n", "paired", "resolved"}. Paired: the mean and
+    standard error of the per-seed differences (seeds where both are finite); unpaired: the
+    difference of the means with se = sqrt(sd_a^2 / n_a + sd_b^2 / n_b)."""
+    if paired:
+        d = np.array([y - x for x, y in zip(a, b) if x is not None and y is not None
+                      and np.isfinite(x) and np.isfinite(y)], dtype=float)
+        n = len(d)
+        mean = float(d.mean()) if n else None
+        se = float(d.std(ddof=1) / np.sqrt(n)) if n > 1 else None
+    else:
+        x, y = finite(a), finite(b)
+        n = int(min(len(x), len(y)))
+        mean = float(y.mean() - x.mean()) if n else None
+        se = float(np.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))) if n > 1 else None
+    resolved = se is not None and abs(mean) > RESOLVED_AT * se
+    return {"mean": mean, "se": se, "n": n, "paired": paired, "resolved": bool(resolved)}
+
+
+def direction_word(diff, expected_sign):
+    """'agrees' / 'opposite' against the source's expected sign of b - a, or 'not resolved at N seeds'."""
+    if not diff["resolved"]:
+        return f"not resolved at {diff['n']} seeds"
+    return "agrees" if np.sign(diff["mean"]) == expected_sign else "opposite"
+
+
 def final_losses(history, data):
-    """Held-out loss at the end and its gap to the entropy floor, per network."""
+    """Held-out loss at the end (after the burn-in), the same from a zero state, and the gap of
+    the first to the entropy floor: three per-member lists (None where a network diverged)."""
+    def clean(values):
+        return [None if not np.isfinite(v) else float(v) for v in values]
+
     held = np.array(history["held_out_loss"][-1])
-    return held.tolist(), (held - data["entropy_rate"]).tolist()
+    cold = np.array(history["held_out_loss_cold"][-1])
+    diverged = history["diverged_at"] >= 0
+    held[diverged], cold[diverged] = np.nan, np.nan
+    return clean(held), clean(cold), clean(held - data["entropy_rate"])
+
+
+def arm_losses(history, data, n_arms):
+    """final_losses split by arm: {"held_out_loss", "held_out_loss_cold", "gap"}, each a list
+    (one per arm) of spread() dicts."""
+    held, cold, gap = final_losses(history, data)
+    return {"held_out_loss": [spread(v) for v in per_arm(held, n_arms)],
+            "held_out_loss_cold": [spread(v) for v in per_arm(cold, n_arms)],
+            "gap": [spread(v) for v in per_arm(gap, n_arms)]}
+
+
+def one_arm(history, data):
+    """arm_losses of a population that is one arm: {"held_out_loss": spread, ...}."""
+    return {k: v[0] for k, v in arm_losses(history, data, 1).items()}
 
 
 def curves(history):
@@ -132,137 +214,200 @@ def curves(history):
             "train_loss": history["train_loss"], "spectral_radius": history["spectral_radius"]}
 
 
-def train_or_record_divergence(lab, cfg, data, **kwargs):
-    """train(), but a divergence is a result here (identity units, huge learning rates)."""
-    try:
-        params, history, _ = lab.train(cfg, data=data, **kwargs)
-        return params, history, None
-    except TrainingDiverged as err:
-        return None, None, str(err)
+def diverged_list(history):
+    """Per member: the step at which it diverged, or None."""
+    return [int(s) if s >= 0 else None for s in history["diverged_at"]]
+
+
+def train_seeds(lab, cfg, data, arms=({},), **kwargs):
+    """Every arm x seed as one population (arms may differ in init, lr and clip only); a
+    diverging network is recorded, not fatal. Returns (params, history)."""
+    params, history, _ = lab.train(cfg, members=seed_members(cfg, arms), data=data, tolerate_divergence=True,
+                                   **kwargs)
+    return params, history
+
+
+def fmt_spread(s, spec=".4f"):
+    """mean +- sd of a spread() dict, for tables."""
+    if s is None or s["mean"] is None:
+        return "-"
+    return f"{s['mean']:{spec}} +- {s['sd']:{spec}}" if s["sd"] is not None else f"{s['mean']:{spec}}"
+
+
+def fmt_difference(d, spec=".4f"):
+    if d["mean"] is None:
+        return "-"
+    verdict = "resolved" if d["resolved"] else f"not resolved at {d['n']} seeds"
+    return f"{d['mean']:+{spec}} +- {d['se']:{spec}} ({verdict})" if d["se"] is not None else f"{d['mean']:+{spec}}"
 
 
 # --- the studies --------------------------------------------------------------------------------
 
+INIT_NAMES = ("orthogonal", "xavier", "random")
+
+
 def study_init(lab, cfg, data):
-    """1. Orthogonal vs Xavier vs random W_hh, one population of three."""
-    names = ["orthogonal", "xavier", "random"]
-    members = [{"init": n} for n in names]
-    start_params = lab.init_params(cfg, members)
-    start_radius = init.spectral_radius(start_params["W_hh"]).tolist()
-    grad_start = gradient_by_position(start_params, cfg, data)
-    params, history, _ = lab.train(cfg, members=members, data=data, verbose=True, label="init: ")
-    held, gap = final_losses(history, data)
-    return {"names": names, "start_radius": start_radius, "held_out_loss": held, "gap": gap,
-            "curves": curves(history), "grad_by_position_start": grad_start.tolist(),
-            "grad_by_position_end": gradient_by_position(params, cfg, data).tolist(),
-            "generated": samples_and_quality(lab, params, cfg, data)}
+    """1. Orthogonal vs Xavier vs random W_hh: 3 x seeds networks as one population. The
+    source's ordering (orthogonal < Xavier < random) is tested early and at the end."""
+    arms = [{"init": n} for n in INIT_NAMES]
+    start_params = lab.init_params(cfg, seed_members(cfg, arms))
+    start_radius = per_arm(init.spectral_radius(start_params["W_hh"]).tolist(), 3)
+    grad_start = per_arm(gradient_by_position(start_params, cfg, data).tolist(), 3)
+    params, history = train_seeds(lab, cfg, data, arms, verbose=True, label="init: ")
+    early_step = min(500, history["step"][-1]) if 500 in history["step"] else history["step"][0]
+    early = per_arm(history["held_out_loss"][history["step"].index(early_step)], 3)
+    out = {"names": list(INIT_NAMES), "start_radius": [spread(r) for r in start_radius],
+           **arm_losses(history, data, 3), "early_step": early_step,
+           "early_held_out_loss": [spread(v) for v in early],
+           "curves": curves(history), "diverged": diverged_list(history),
+           "grad_by_position_start": grad_start,  # (3, seeds, chunk)
+           "grad_by_position_end": per_arm(gradient_by_position(params, cfg, data).tolist(), 3),
+           "generated": per_arm(samples_and_quality(lab, params, cfg, data), 3)}
+    held = [a["per_seed"] for a in out["held_out_loss"]]
+    early_held = [a["per_seed"] for a in out["early_held_out_loss"]]
+    out["comparisons"] = {  # the source: orthogonal < Xavier < random, so each difference > 0
+        f"{b} - {a}" + suffix: difference(values[i], values[j], paired=False)
+        for suffix, values in (("", held), (f" at step {early_step}", early_held))
+        for i, j, a, b in ((0, 1, "orthogonal", "xavier"), (1, 2, "xavier", "random"))}
+    return out
 
 
 def study_hidden(lab, cfg, data):
-    """2. Hidden sizes 16, 32, 64, 128: held-out loss against parameter count."""
+    """2. Hidden sizes 16, 32, 64, 128 (seeds networks each): held-out loss against parameters."""
     rows = []
     for H in HIDDEN_SIZES:
         c = dataclasses.replace(cfg, hidden=H)
-        params, history, _ = lab.train(c, data=data, verbose=True, label=f"H={H}: ")
-        held, gap = final_losses(history, data)
+        params, history = train_seeds(lab, c, data, verbose=True, label=f"H={H}: ")
         rows.append({"hidden": H, "params": int(sum(v[0].size for v in params.values())),
-                     "held_out_loss": held[0], "gap": gap[0], "curves": curves(history)})
-    return {"rows": rows}
+                     **one_arm(history, data), "diverged": diverged_list(history), "curves": curves(history)})
+    comparisons = {f"H={b['hidden']} - H={a['hidden']}": difference(a["held_out_loss"]["per_seed"],
+                                                                     b["held_out_loss"]["per_seed"], paired=False)
+                   for a, b in zip(rows, rows[1:])}
+    return {"rows": rows, "comparisons": comparisons}
 
 
 def study_tbptt(lab, cfg, data):
-    """3. Chunk lengths 5, 10, 25, 50: gradient reach by position and a memory probe."""
+    """3. Chunk lengths 5, 10, 25, 50 (seeds networks each, the same starting weights):
+    gradient reach by position and a memory probe."""
     rows = []
     chance = char_frequency_chance(data)
     for chunk in CHUNKS:
         c = dataclasses.replace(cfg, chunk=chunk)
-        params, history, _ = lab.train(c, data=data, verbose=True, label=f"chunk {chunk}: ")
-        held, gap = final_losses(history, data)
-        acc = memory_probe(params, c, data)
-        rows.append({"chunk": chunk, "held_out_loss": held[0], "gap": gap[0], "curves": curves(history),
-                     "grad_by_position": gradient_by_position(params, c, data, chunk=50)[0].tolist(),
-                     "probe": acc[0].tolist(), "probe_bins": bin_probe(acc)[0].tolist(),
-                     "memory_horizon": memory_horizon(acc, chance)[0]})
-    return {"rows": rows, "bins": PROBE_BINS, "chance": chance}
+        params, history = train_seeds(lab, c, data, verbose=True, label=f"chunk {chunk}: ")
+        acc = memory_probe(params, c, data)  # (seeds, 25)
+        rows.append({"chunk": chunk, **one_arm(history, data), "diverged": diverged_list(history),
+                     "curves": curves(history),
+                     "grad_by_position": gradient_by_position(params, c, data, chunk=50).tolist(),  # (seeds, 50)
+                     "probe": acc.tolist(), "probe_bins": bin_probe(acc).tolist(),  # (seeds, 25), (seeds, 5)
+                     "memory_horizon": spread(memory_horizon(acc, chance))})
+    short, long_ = rows[0], rows[-1]
+    comparisons = {f"chunk {long_['chunk']} - chunk {short['chunk']}: {what}": difference(pick(short), pick(long_), paired=True)
+                   for what, pick in (("held-out", lambda r: r["held_out_loss"]["per_seed"]),
+                                      ("memory horizon", lambda r: r["memory_horizon"]["per_seed"]),
+                                      ("probe 19-25", lambda r: [b[-1] for b in r["probe_bins"]]))}
+    return {"rows": rows, "bins": PROBE_BINS, "chance": chance, "comparisons": comparisons}
+
+
+ACTIVATION_CLIP = {"relu": 1.0}  # the source clips its ReLU networks at 1; the others keep the baseline's
 
 
 def study_activation(lab, cfg, data):
-    """4. tanh, ReLU, sigmoid, identity: curves, stability, hidden statistics, gradient norms."""
+    """4. tanh, ReLU (clip 1, as in the source), sigmoid, identity: curves, stability, hidden
+    statistics, gradient norms (seeds networks each, the same starting weights)."""
     rows = []
     for act in ("tanh", "relu", "sigmoid", "identity"):
-        c = dataclasses.replace(cfg, activation=act)
-        params, history, diverged = train_or_record_divergence(lab, c, data, verbose=True, label=f"{act}: ")
-        row = {"activation": act, "diverged": diverged}
-        if params is not None:
-            held, gap = final_losses(history, data)
-            row.update(held_out_loss=held[0], gap=gap[0], curves=curves(history),
-                       grad_norm_every_50=history["grad_norm"][::50, 0].tolist(),
-                       clipped_fraction=float(history["clipped"].mean()),
-                       hidden=hidden_statistics(params, c, data)[0])
-        row["verdict"] = stability_verdict(row, data)
+        c = dataclasses.replace(cfg, activation=act, clip=ACTIVATION_CLIP.get(act, cfg.clip))
+        params, history = train_seeds(lab, c, data, verbose=True, label=f"{act}: ")
+        stats = hidden_statistics(params, c, data)
+        row = {"activation": act, "clip": c.clip, **one_arm(history, data), "diverged": diverged_list(history),
+               "curves": curves(history), "grad_norm_every_50": history["grad_norm"][::50].T.tolist(),
+               "clipped_fraction": spread(history["clipped"].mean(axis=0)), "hidden": stats,
+               "hidden_summary": {k: spread([st[k] for st in stats]) for k in ("mean", "std", "saturated", "min", "max")}}
+        row["verdicts"] = [stability_verdict(row, k) for k in range(len(stats))]
         rows.append(row)
-    return {"rows": rows}
+    tanh = rows[0]["held_out_loss"]["per_seed"]
+    comparisons = {f"{row['activation']} - tanh": difference(tanh, row["held_out_loss"]["per_seed"], paired=True)
+                   for row in rows[1:]}
+    return {"rows": rows, "comparisons": comparisons}
 
 
-def stability_verdict(row, data):
-    """diverged (NaN); did not learn (more than 0.5 nats/char above the floor); unstable
-    (late gradient spikes: the 99th percentile of the last fifth of training more than 10x
-    the median norm); else stable. The clip fraction cannot tell: with the loss summed over
-    the chunk every healthy network's gradient is above 5 on most steps."""
-    if row["diverged"]:
+def stability_verdict(row, k):
+    """Network k of an activation row: diverged (NaN); did not learn (more than 0.5 nats/char
+    above the floor); unstable (late gradient spikes: the 99th percentile of the last fifth of
+    training more than 10x the median norm); else stable. The clip fraction cannot tell: with
+    the loss summed over the chunk most healthy networks' gradients exceed the clip."""
+    if row["diverged"][k] is not None or row["gap"]["per_seed"][k] is None:
         return "diverged"
-    if row["gap"] > 0.5:
+    if row["gap"]["per_seed"][k] > 0.5:
         return "did not learn"
-    g = np.array(row["grad_norm_every_50"])
+    g = np.array(row["grad_norm_every_50"][k])
     if np.percentile(g[-len(g) // 5:], 99) > 10 * np.median(g):
         return "unstable: late gradient spikes"
     return "stable"
 
 
-def study_clip(lab, cfg, data):
-    """5. Clip thresholds 0.5, 1, 5, 10, 50 as one population, with the baseline's AdaGrad and
-    again with SGD (momentum 0.9). AdaGrad divides every step by the running gradient scale,
-    so rescaling a gradient changes its step little; with SGD the clip sets the step size."""
-    thresholds = [0.5, 1.0, 5.0, 10.0, 50.0]
-    out = {"thresholds": thresholds, "optimizers": {}}
-    for name in ("adagrad", "sgd"):
-        c = dataclasses.replace(cfg, optimizer=name)
-        params, history, diverged = train_or_record_divergence(lab, c, data, members=[{"clip": t} for t in thresholds],
-                                                               verbose=True, label=f"clip, {name}: ")
-        if diverged:
-            out["optimizers"][name] = {"diverged": diverged}
-            continue
-        held, gap = final_losses(history, data)
-        clipped = history["clipped"]
-        out["optimizers"][name] = {
-            "held_out_loss": held, "gap": gap, "curves": curves(history),
-            "clipped_fraction": clipped.mean(axis=0).tolist(),
-            "clipped_fraction_per_1000": [clipped[i:i + 1000].mean(axis=0).tolist() for i in range(0, len(clipped), 1000)],
-            "grad_norm_median": np.median(history["grad_norm"], axis=0).tolist()}
+CLIP_THRESHOLDS = (0.5, 1.0, 5.0, 10.0, 50.0)
+LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.1)
+ARM_OPTIMIZERS = ("sgd", "adagrad")  # the clip and lr studies: SGD with momentum 0.9 first, AdaGrad beside it
+
+
+def optimizer_arms(lab, cfg, data, key, values):
+    """A study of one setting (key: "clip" or "lr") over values, under each optimizer of
+    ARM_OPTIMIZERS: values x seeds as one population per optimizer (the same starting weights
+    for every value). Returns {optimizer: results}."""
+    out = {}
+    n = len(values)
+    for optimizer in ARM_OPTIMIZERS:
+        c = dataclasses.replace(cfg, optimizer=optimizer)
+        params, history = train_seeds(lab, c, data, [{key: v} for v in values], verbose=True,
+                                      label=f"{key}, {optimizer}: ")
+        clipped = history["clipped"]  # (steps, members)
+        arm = {**arm_losses(history, data, n), "curves": curves(history),
+               "diverged": per_arm(diverged_list(history), n),
+               "clipped_fraction": [spread(v) for v in per_arm(clipped.mean(axis=0), n)],
+               "clipped_fraction_per_1000": [per_arm(clipped[i:i + 1000].mean(axis=0).tolist(), n)
+                                             for i in range(0, len(clipped), 1000)],
+               "grad_norm_median": [spread(v) for v in per_arm(np.median(history["grad_norm"], axis=0), n)]}
+        out[optimizer] = arm
     return out
+
+
+def identical_by_construction(arm, values):
+    """AdaGrad divides each step by the root of its summed squared gradients, so when a clip
+    fires on every step of every seed (each gradient rescaled to norm c) the c cancels up to
+    AdaGrad's epsilon: those thresholds train the same networks. Returns {"thresholds", "largest
+    held-out difference between them"} or None."""
+    same = [v for v, f in zip(values, arm["clipped_fraction"]) if f["n"] and min(finite(f["per_seed"])) == 1.0]
+    if len(same) < 2:
+        return None
+    held = [arm["held_out_loss"][list(values).index(v)]["per_seed"] for v in same]
+    gaps = [abs(a - b) for i, x in enumerate(held) for y in held[i + 1:] for a, b in zip(x, y)
+            if a is not None and b is not None]
+    return {"thresholds": same, "largest_difference": max(gaps) if gaps else None}
+
+
+def neighbour_differences(optimizers, values, key):
+    """Paired differences of held-out loss between neighbouring values, per optimizer."""
+    return {f"{o}: {key} {b:g} - {a:g}": difference(arm["held_out_loss"][i]["per_seed"],
+                                                   arm["held_out_loss"][i + 1]["per_seed"], paired=True)
+            for o, arm in optimizers.items() for i, (a, b) in enumerate(zip(values, values[1:]))}
+
+
+def study_clip(lab, cfg, data):
+    """5. Clip thresholds 0.5 .. 50 under SGD with momentum 0.9 (the main arm: there the clip
+    sets the step) and under AdaGrad, with how often each clip fired."""
+    optimizers = optimizer_arms(lab, cfg, data, "clip", CLIP_THRESHOLDS)
+    return {"thresholds": list(CLIP_THRESHOLDS), "optimizers": optimizers,
+            "identical_by_construction": identical_by_construction(optimizers["adagrad"], CLIP_THRESHOLDS),
+            "comparisons": neighbour_differences(optimizers, CLIP_THRESHOLDS, "clip")}
 
 
 def study_lr(lab, cfg, data):
-    """9. Learning rates 0.001 .. 0.1 as one population (a diverging member is reported as such)."""
-    rates = [0.001, 0.003, 0.01, 0.03, 0.1]
-    params, history, diverged = train_or_record_divergence(lab, cfg, data, members=[{"lr": r} for r in rates],
-                                                           verbose=True, label="lr: ")
-    if diverged:  # one member blew up and took the population with it: run them one by one
-        return study_lr_one_by_one(lab, cfg, data, rates)
-    held, gap = final_losses(history, data)
-    return {"rates": rates, "held_out_loss": held, "gap": gap, "curves": curves(history), "diverged": [None] * 5}
-
-
-def study_lr_one_by_one(lab, cfg, data, rates):
-    out = {"rates": rates, "held_out_loss": [], "gap": [], "diverged": [], "curves": []}
-    for r in rates:
-        params, history, diverged = train_or_record_divergence(lab, dataclasses.replace(cfg, lr=r), data)
-        out["diverged"].append(diverged)
-        held, gap = final_losses(history, data) if history else ([None], [None])
-        out["held_out_loss"].append(held[0])
-        out["gap"].append(gap[0])
-        out["curves"].append(curves(history) if history else None)
-    return out
+    """9. Learning rates 0.001 .. 0.1 under SGD with momentum 0.9 (the main arm) and under
+    AdaGrad; a diverging network is reported as such."""
+    optimizers = optimizer_arms(lab, cfg, data, "lr", LEARNING_RATES)
+    return {"rates": list(LEARNING_RATES), "optimizers": optimizers,
+            "comparisons": neighbour_differences(optimizers, LEARNING_RATES, "lr")}
 
 
 def sample_rows(logits, rng, temperature=1.0):
@@ -273,19 +418,28 @@ def sample_rows(logits, rng, temperature=1.0):
     return (cdf < u).sum(axis=-1)
 
 
+SCHEDULED_RATE = 0.25  # scheduled sampling's final mixing rate
+
+
+def mixing_rate(step, steps, final_rate=SCHEDULED_RATE):
+    """Scheduled sampling's eps at a step: rising linearly from 0 to final_rate over training."""
+    return final_rate * step / steps
+
+
 def scheduled_sampling_inputs(cfg, final_rate, rng):
     """Inputs for scheduled sampling (Bengio et al. 2015): each character after the first of a
-    chunk is, with probability eps rising linearly from 0 to final_rate over training,
-    replaced by the network's own sample from the step before. (One network.)"""
+    chunk is, with probability eps (mixing_rate), replaced by the network's own sample from the
+    step before; every network of the population samples for itself."""
     def inputs(step, params, ids, h0):
-        x = grammar.one_hot(ids).copy()  # (T, 1, B, V)
-        eps = final_rate * step / cfg.steps
-        h = h0
+        K = params["W_hh"].shape[0]
+        x = np.broadcast_to(grammar.one_hot(ids, cfg.dtype), (len(ids), K, ids.shape[1], grammar.V)).copy()
+        eps = mixing_rate(step, cfg.steps, final_rate)  # x: (T, K, B, V)
+        h = h0  # (K, B, H)
         for t in range(1, len(ids)):
-            h = rnn.forward(x[t - 1:t], h, params, cfg.activation)[0][-1]  # (1, B, H)
-            own = sample_rows(readout.forward(h, params)[0][0], rng)  # (B,)
-            swap = rng.random(len(own)) < eps
-            x[t, 0, swap] = grammar.ONE_HOT[own[swap]]
+            h = rnn.forward(x[t - 1:t], h, params, cfg.activation)[0][-1]  # (K, B, H)
+            own = sample_rows(readout.forward(h, params)[0], rng)  # (K, B)
+            swap = rng.random(own.shape) < eps
+            x[t][swap] = grammar.ONE_HOT[own[swap]]
         return x
     return inputs
 
@@ -329,50 +483,80 @@ def continue_text(params, cfg, primes, n_chars, rng, temperature):
 
 
 def study_teacher_forcing(lab, cfg, data):
-    """6. Teacher forcing against scheduled sampling (final rate 0.25): free-running text and
-    recovery from an injected error."""
+    """6. Teacher forcing against scheduled sampling (final rate 0.25), seeds networks each from
+    the same starting weights: free-running text, recovery from an injected error, and where in
+    training scheduled sampling's held-out cost arises (its gap to teacher forcing at every
+    evaluation, beside the mixing rate at that step)."""
     rows = []
     for name, make_inputs in (("teacher forcing", None),
-                              ("scheduled sampling", scheduled_sampling_inputs(cfg, 0.25, np.random.default_rng(11)))):
-        params, history, _ = lab.train(cfg, data=data, inputs=make_inputs, verbose=True, label=f"{name}: ")
-        held, gap = final_losses(history, data)
-        rows.append({"method": name, "held_out_loss": held[0], "gap": gap[0], "curves": curves(history),
-                     "free_running": {str(t): samples_and_quality(lab, params, dataclasses.replace(cfg, temperature=t), data)[0]
+                              ("scheduled sampling", scheduled_sampling_inputs(cfg, SCHEDULED_RATE,
+                                                                               np.random.default_rng(11)))):
+        params, history = train_seeds(lab, cfg, data, inputs=make_inputs, verbose=True, label=f"{name}: ")
+        rows.append({"method": name, **one_arm(history, data), "diverged": diverged_list(history),
+                     "curves": curves(history),
+                     "free_running": {str(t): samples_and_quality(lab, params, dataclasses.replace(cfg, temperature=t), data)
                                       for t in (0.7, 1.0)},
                      "recovery": recovery_after_error(params, cfg, data)})
-    return {"rows": rows}
+    teacher, scheduled = rows
+    steps = teacher["curves"]["step"]
+    gap_by_step = [difference(a, b, paired=True) for a, b in zip(teacher["curves"]["held_out_loss"],
+                                                                scheduled["curves"]["held_out_loss"])]
+    comparisons = {"held-out, scheduled - teacher": gap_by_step[-1]}
+    for key in ("lexicon", "grammatical"):
+        for which in ("corrupted", "intact"):
+            comparisons[f"{key} after a {which} prime, scheduled - teacher"] = difference(
+                teacher["recovery"][which][key], scheduled["recovery"][which][key], paired=True)
+        comparisons[f"typo cost ({key}), scheduled - teacher"] = difference(
+            typo_cost(teacher, key), typo_cost(scheduled, key), paired=True)
+    return {"rows": rows, "comparisons": comparisons,
+            "cost_by_step": {"step": steps, "mixing_rate": [mixing_rate(s, cfg.steps) for s in steps],
+                             "gap": gap_by_step}}
+
+
+def typo_cost(row, key):
+    """Per seed: the score after an intact prime minus the score after a corrupted one."""
+    return [i - c for i, c in zip(row["recovery"]["intact"][key], row["recovery"]["corrupted"][key])]
+
+
+RESERVOIR_ARMS = (("full training", None), ("W_hh frozen", ["W_xh", "b_h", "W_hy", "b_y"]),
+                  ("readout only (W_hh, W_xh, b_h frozen)", ["W_hy", "b_y"]))
 
 
 def study_reservoir(lab, cfg, data):
-    """7. Full training against a reservoir: W_hh frozen; W_hh, W_xh and b_h frozen (readout only)."""
+    """7. Full training against a reservoir: W_hh frozen; W_hh, W_xh and b_h frozen (readout
+    only). Frozen weights are out of the clipped norm (lab.train). Seeds networks each, the
+    same starting weights."""
     rows = []
-    for name, keys in (("full training", None), ("W_hh frozen", ["W_xh", "b_h", "W_hy", "b_y"]),
-                       ("readout only (W_hh, W_xh, b_h frozen)", ["W_hy", "b_y"])):
-        params, history, _ = lab.train(cfg, data=data, trained_keys=keys, verbose=True, label=f"{name}: ")
-        held, gap = final_losses(history, data)
-        rows.append({"name": name, "trained": keys or "all", "held_out_loss": held[0], "gap": gap[0],
-                     "curves": curves(history), "generated": samples_and_quality(lab, params, cfg, data)[0]})
-    return {"rows": rows}
+    for name, keys in RESERVOIR_ARMS:
+        params, history = train_seeds(lab, cfg, data, trained_keys=keys, verbose=True, label=f"{name}: ")
+        rows.append({"name": name, "trained": keys or "all", **one_arm(history, data),
+                     "diverged": diverged_list(history), "curves": curves(history),
+                     "clipped_fraction": spread(history["clipped"].mean(axis=0)),
+                     "generated": samples_and_quality(lab, params, cfg, data)})
+    full = rows[0]["held_out_loss"]["per_seed"]
+    comparisons = {f"{row['name']} - full training": difference(full, row["held_out_loss"]["per_seed"], paired=True)
+                   for row in rows[1:]}
+    return {"rows": rows, "comparisons": comparisons}
 
 
-def word_end_states(params, cfg, words):
-    """Hidden state after the last character of every word of a word list read as one
-    stream: (n_words, H) for the first network."""
-    text = " ".join(words) + " "
-    ids = grammar.encode(text)
-    h, _ = rnn.forward(grammar.one_hot(ids[:, None]), np.zeros((1, 1, cfg.hidden)), params, cfg.activation)
+def word_end_states(params, cfg, words, k=0):
+    """Hidden state of network k after the last character of every word of a word list read
+    as one stream: (n_words, H)."""
+    ids = grammar.encode(" ".join(words) + " ")
+    one = {name: w[k:k + 1] for name, w in params.items()}  # network k as a population of one
+    h, _ = rnn.forward(grammar.one_hot(ids[:, None]), np.zeros((1, 1, cfg.hidden)), one, cfg.activation)
     ends = np.flatnonzero(ids == 0) - 1  # the character before each space
     return h[ends, 0, 0]
 
 
-def word_similarities(params, cfg, data, replace, n_sentences=3000, seed=9):
-    """Put "zog" in place of every `replace` in fresh grammatical text, read it with the
-    trained network (no training), and compare mean word-end states by cosine similarity."""
+def word_similarities(params, cfg, data, replace, k=0, n_sentences=3000, seed=9):
+    """Put "zog" in place of every `replace` in fresh grammatical text, read it with trained
+    network k (no training), and compare mean word-end states by cosine similarity."""
     g = data["grammar"]
     rng = np.random.default_rng(seed)
     words = [w for _ in range(n_sentences) for w in grammar.sample_sentence(g, rng)]
     words = ["zog" if w == replace else w for w in words]
-    states = word_end_states(params, cfg, words)
+    states = word_end_states(params, cfg, words, k)
     nouns = [w for ws in g.nouns.values() for w in ws if w != replace] + ["zog"]
     means = {w: states[[i for i, x in enumerate(words) if x == w]].mean(axis=0) for w in nouns}
 
@@ -386,40 +570,106 @@ def word_similarities(params, cfg, data, replace, n_sentences=3000, seed=9):
             "replaced_word_category": next(c for c, ws in g.nouns.items() if replace in ws)}
 
 
+NOVEL_WORD_REPLACES = ("man", "lion", "bread")
+
+
 def study_novel_word(lab, cfg, data):
-    """8. A never-seen word, "zog", in the place of "man", of "lion", and of "bread". In this
-    grammar humans and animals occur in exactly the same contexts (every verb takes any
-    animate noun), so only the food (after "eats the") has a context of its own."""
-    params, history, _ = lab.train(cfg, data=data, verbose=True, label="novel word: ")
-    return {"held_out_loss": final_losses(history, data)[0][0],
-            "results": [word_similarities(params, cfg, data, w) for w in ("man", "lion", "bread")]}
+    """8. A never-seen word, "zog", in the place of "man", of "lion", and of "bread", read by
+    each of the seeds trained networks. In this grammar humans and animals occur in exactly the
+    same contexts (every verb takes any animate noun), so only the food (after "eats the") has
+    a context of its own."""
+    params, history = train_seeds(lab, cfg, data, verbose=True, label="novel word: ")
+    results = []
+    for replace in NOVEL_WORD_REPLACES:
+        per_seed = [word_similarities(params, cfg, data, replace, k) for k in range(cfg.seeds)]
+        own = per_seed[0]["replaced_word_category"]
+        results.append({"replaced": replace, "replaced_word_category": own,
+                        "by_category": {c: spread([r["by_category"][c] for r in per_seed])
+                                        for c in per_seed[0]["by_category"]},
+                        "closest_category_is_own": [max(r["by_category"], key=r["by_category"].get) == own
+                                                    for r in per_seed],
+                        "per_seed": per_seed})
+    return {"held_out_loss": spread(final_losses(history, data)[0]), "results": results}
 
 
 GRID = {"hidden": HIDDEN_SIZES, "activation": ("tanh", "relu", "sigmoid"), "chunk": CHUNKS}
 QUICK_GRID = {"hidden": (16, 64), "activation": ("tanh", "relu"), "chunk": (5, 25)}  # --quick: 8 of the 48
+SOURCE_REFERENCE = {"hidden": 128, "activation": "tanh", "chunk": 50}  # the source's best configuration
+SMALL_CANDIDATE = {"hidden": 64, "activation": "tanh", "chunk": 25}  # the source: "within 5 %" of it
 
 
-def study_grid(lab, cfg, data):
-    """10. Hidden size x activation x chunk length: final loss, memory horizon, parameters."""
-    rows = []
-    chance = char_frequency_chance(data)
+def study_grid(lab, cfg, data, hidden_sizes=None):
+    """10. Hidden size x activation x chunk length (seeds networks per cell): final loss,
+    memory horizon, parameters; the source's "H = 64 within 5 %" against its reference.
+    hidden_sizes: only these rows of the grid (a sweep runs each size as its own condition;
+    merge_grid joins them into what one run returns)."""
     grid = QUICK_GRID if cfg.quick else GRID
-    for H in grid["hidden"]:
+    rows = []
+    for H in hidden_sizes or grid["hidden"]:
         for act in grid["activation"]:
             for chunk in grid["chunk"]:
-                c = dataclasses.replace(cfg, hidden=H, activation=act, chunk=chunk)
-                params, history, diverged = train_or_record_divergence(lab, c, data)
-                row = {"hidden": H, "activation": act, "chunk": chunk, "diverged": diverged,
-                       "params": H * grammar.V + H * H + H + grammar.V * H + grammar.V}
-                if params is not None:
-                    held, gap = final_losses(history, data)
-                    row.update(held_out_loss=held[0], gap=gap[0],
-                               memory_horizon=memory_horizon(memory_probe(params, c, data), chance)[0])
-                rows.append(row)
-                print(f"  grid: H={H:3d} {act:8s} chunk {chunk:2d}: "
-                      + (f"held-out {row['held_out_loss']:.3f}, horizon {row['memory_horizon']}" if not diverged else "diverged"),
-                      flush=True)
-    return {"rows": rows, "steps": cfg.steps}
+                rows.append(grid_cell(lab, dataclasses.replace(cfg, hidden=H, activation=act, chunk=chunk), data))
+    return grid_summary(rows, cfg.steps, data["entropy_rate"])
+
+
+def grid_cell(lab, cfg, data):
+    """One cell of the grid: its seeds as one population."""
+    params, history = train_seeds(lab, cfg, data)
+    held, _, gap = final_losses(history, data)
+    row = {"hidden": cfg.hidden, "activation": cfg.activation, "chunk": cfg.chunk, "diverged": diverged_list(history),
+           "params": cfg.hidden * grammar.V + cfg.hidden ** 2 + cfg.hidden + grammar.V * cfg.hidden + grammar.V,
+           "held_out_loss": spread(held), "gap": spread(gap),
+           "memory_horizon": spread(memory_horizon(memory_probe(params, cfg, data), char_frequency_chance(data)))}
+    print(f"  grid: H={cfg.hidden:3d} {cfg.activation:8s} chunk {cfg.chunk:2d}: held-out {fmt_spread(row['held_out_loss'])}, "
+          f"horizon {fmt_spread(row['memory_horizon'], '.1f')}", flush=True)
+    return row
+
+
+def grid_summary(rows, steps, floor):
+    return {"rows": rows, "steps": steps, "reference": grid_reference(rows, floor),
+            "activation_differences": activation_differences(rows)}
+
+
+def merge_grid(parts):
+    """The grid's per-size parts (results of study_grid(hidden_sizes=[H])) -> one grid result."""
+    rows = [row for part in parts for row in part["rows"]]
+    merged = {**parts[0], **grid_summary(rows, parts[0]["steps"], parts[0]["entropy_rate"])}
+    merged["seconds"] = sum(part["seconds"] for part in parts)  # compute time, summed over the parts
+    return merged
+
+
+def find_row(rows, cell):
+    return next((r for r in rows if all(r[k] == v for k, v in cell.items())), None)
+
+
+def grid_reference(rows, floor):
+    """The source's claim tested as it states it: H = 64 (tanh, chunk 25) against its reference
+    H = 128, tanh, chunk 50: percent above, and the ratio of the excesses over the floor."""
+    small, best = find_row(rows, SMALL_CANDIDATE), find_row(rows, SOURCE_REFERENCE)
+    if small is None or best is None:
+        return None
+    pairs = [(x, y) for x, y in zip(small["held_out_loss"]["per_seed"], best["held_out_loss"]["per_seed"])
+             if x is not None and y is not None]
+    return {"candidate": SMALL_CANDIDATE, "reference": SOURCE_REFERENCE,
+            "percent_above": spread([100 * (x / y - 1) for x, y in pairs]),
+            "excess_ratio": spread([(x - floor) / (y - floor) for x, y in pairs]),
+            "parameter_ratio": small["params"] / best["params"]}
+
+
+def activation_differences(rows):
+    """ReLU - tanh and sigmoid - tanh held-out loss, averaged over the (H, chunk) cells, per seed."""
+    out = {}
+    for act in ("relu", "sigmoid"):
+        per_cell = []
+        for row in rows:
+            tanh = find_row(rows, {"hidden": row["hidden"], "activation": "tanh", "chunk": row["chunk"]})
+            if row["activation"] == act and tanh is not None:
+                per_cell.append([None if x is None or y is None else x - y
+                                 for x, y in zip(row["held_out_loss"]["per_seed"], tanh["held_out_loss"]["per_seed"])])
+        if per_cell:
+            out[f"{act} - tanh"] = spread([None if any(v[k] is None for v in per_cell) else float(np.mean([v[k] for v in per_cell]))
+                                           for k in range(len(per_cell[0]))])
+    return out
 
 
 # --- running and reporting ----------------------------------------------------------------------
@@ -437,13 +687,10 @@ def run(lab, cfg, results_dir):
           f"(grid: {grid_steps(cfg)}), entropy floor {data['entropy_rate']:.3f} nats/char")
     configs = {name: dataclasses.replace(cfg, steps=grid_steps(cfg)) if name == "grid" else cfg for name in names}
     if executor["workers"] or executor["scheduler"]:
-        # the grid first: the longest study, started while the others fill the other workers
-        order = sorted(names, key=lambda name: name != "grid")
-        conditions = [{"name": f"study_{name}", "study": name, "config": config_record(configs[name])}
-                      for name in order]
+        conditions = sweep_conditions(names, configs)
         sweep_dir = sweep.sweep_folder(cfg.sweep_dir, cfg.quick, pathlib.Path(results_dir) / "sweep", lab.SLUG)
-        done = dict(zip(order, sweep.run_sweep(conditions, lab.study_condition, sweep_dir, **executor)))
-        results = (done[name] for name in names)
+        done = sweep.run_sweep(conditions, lab.study_condition, sweep_dir, cost=condition_cost, **executor)
+        results = (join_parts(name, [r for c, r in zip(conditions, done) if c["study"] == name]) for name in names)
     else:
         results = (run_study(lab, configs[name], data, name) for name in names)
     everything = {}
@@ -456,10 +703,39 @@ def run(lab, cfg, results_dir):
     return {"problem": lab.SLUG, "studies": everything}
 
 
-def run_study(lab, cfg, data, name):
-    """One study's results, with its config, versions and wall time (cfg: its own settings)."""
+# Relative running times of the studies (measured: seconds of the 5-seed float32 studies, see
+# the write-up), for the sweep's longest-first order; the grid runs as one condition per size.
+STUDY_COST = {"init": 3, "hidden": 4, "tbptt": 4, "activation": 4, "clip": 10, "teacher_forcing": 8,
+              "reservoir": 3, "novel_word": 1, "lr": 10, "grid": 12}
+
+
+def sweep_conditions(names, configs):
+    """--study all as sweep conditions: one per study, the grid one per hidden size."""
+    conditions = []
+    for name in names:
+        config = config_record(configs[name])
+        if name == "grid":
+            sizes = (QUICK_GRID if configs[name].quick else GRID)["hidden"]
+            conditions += [{"name": f"study_grid-H={H}", "study": name, "config": config, "grid_hidden": H,
+                            "grid_share": H / sum(sizes)} for H in sizes]
+        else:
+            conditions.append({"name": f"study_{name}", "study": name, "config": config})
+    return conditions
+
+
+def condition_cost(condition):
+    return STUDY_COST[condition["study"]] * condition.get("grid_share", 1.0)
+
+
+def join_parts(name, parts):
+    return merge_grid(parts) if name == "grid" else parts[0]
+
+
+def run_study(lab, cfg, data, name, part=None):
+    """One study's results, with its config, versions and wall time (cfg: its own settings;
+    part: keyword arguments that pick one part of it, e.g. {"hidden_sizes": [64]} of the grid)."""
     start = time.perf_counter()
-    result = STUDIES[name].run(lab, cfg, data)
+    result = STUDIES[name].run(lab, cfg, data, **(part or {}))
     result.update(study=name, problem=lab.SLUG, config=config_record(cfg), versions=versions(),
                   entropy_rate=data["entropy_rate"], seconds=time.perf_counter() - start)
     return result
@@ -476,94 +752,126 @@ def grid_steps(cfg):
     return max(3 * cfg.steps // 10, 50)
 
 
-def _fmt(v, spec=".3f"):
-    return "-" if v is None else format(v, spec)
+def print_comparisons(r):
+    """Every difference a study tested, with its verdict under the rule (RESOLVED_AT)."""
+    for name, d in r.get("comparisons", {}).items():
+        print(f"     {name}: {fmt_difference(d)}")
 
 
 def print_init(r):
-    print(f"\n1. init: {'':<12}{'radius at 0':>12}{'held-out':>10}{'gap':>8}{'lexicon':>9}{'grammatical':>13}")
+    step = r["early_step"]
+    print(f"\n1. init ({r['held_out_loss'][0]['n']} seeds, mean +- SD): {'':<4}{'radius at 0':>16}"
+          f"{f'held-out @ {step}':>22}{'held-out':>20}{'lexicon':>9}{'grammatical':>13}")
     for i, n in enumerate(r["names"]):
-        q = r["generated"][i]
-        print(f"   {n:<18}{r['start_radius'][i]:>12.3f}{r['held_out_loss'][i]:>10.3f}{r['gap'][i]:>8.3f}"
-              f"{q['lexicon']:>9.1%}{q['grammatical']:>13.1%}")
+        lex = spread([q["lexicon"] for q in r["generated"][i]])
+        gram = spread([q["grammatical"] for q in r["generated"][i]])
+        print(f"   {n:<12}{fmt_spread(r['start_radius'][i]):>22}{fmt_spread(r['early_held_out_loss'][i]):>22}"
+              f"{fmt_spread(r['held_out_loss'][i]):>20}{lex['mean']:>9.1%}{gram['mean']:>13.1%}")
+    print_comparisons(r)
 
 
 def print_hidden(r):
-    print(f"\n2. hidden: {'H':>4}{'params':>9}{'held-out':>10}{'gap':>8}")
+    print(f"\n2. hidden: {'H':>4}{'params':>9}{'held-out':>20}{'gap':>20}")
     for row in r["rows"]:
-        print(f"   {'':7}{row['hidden']:>4}{row['params']:>9}{row['held_out_loss']:>10.3f}{row['gap']:>8.3f}")
+        print(f"   {'':7}{row['hidden']:>4}{row['params']:>9}{fmt_spread(row['held_out_loss']):>20}{fmt_spread(row['gap']):>20}")
+    print_comparisons(r)
 
 
 def print_tbptt(r):
     bins = "".join(f"{f'{lo}-{hi}':>8}" for lo, hi in r["bins"])
-    print(f"\n3. tbptt: {'chunk':>6}{'held-out':>10}{'horizon':>9}   probe accuracy by distance:{bins}")
+    print(f"\n3. tbptt: {'chunk':>6}{'held-out':>20}{'horizon':>14}   probe accuracy by distance (mean):{bins}")
     for row in r["rows"]:
-        print(f"   {'':6}{row['chunk']:>6}{row['held_out_loss']:>10.3f}{row['memory_horizon']:>9}"
-              f"{'':29}" + "".join(f"{a:>8.0%}" for a in row["probe_bins"]))
+        probe = np.mean(row["probe_bins"], axis=0)
+        print(f"   {'':6}{row['chunk']:>6}{fmt_spread(row['held_out_loss']):>20}{fmt_spread(row['memory_horizon'], '.1f'):>14}"
+              f"{'':36}" + "".join(f"{a:>8.0%}" for a in probe))
     print(f"   (chance: always the most common character, {r['chance']:.0%})")
+    print_comparisons(r)
 
 
 def print_activation(r):
-    print(f"\n4. activation: {'':<9}{'held-out':>9}{'clipped':>9}{'mean':>7}{'std':>7}{'sat.':>7}   range   verdict")
+    print(f"\n4. activation: {'clip':>6}{'held-out':>20}{'clipped':>9}{'mean':>7}{'std':>7}{'sat.':>7}   verdicts")
     for row in r["rows"]:
-        if row["diverged"]:
-            print(f"   {row['activation']:<20}diverged: {row['diverged'][:70]}")
-            continue
-        st = row["hidden"]
-        print(f"   {row['activation']:<20}{row['held_out_loss']:>9.3f}{row['clipped_fraction']:>9.1%}{st['mean']:>7.2f}"
-              f"{st['std']:>7.2f}{st['saturated']:>7.0%}   [{st['min']:.2g}, {st['max']:.2g}]   {row['verdict']}")
+        st = row["hidden_summary"]
+        verdicts = ", ".join(f"{row['verdicts'].count(v)} {v}" for v in dict.fromkeys(row["verdicts"]))
+        mean = "-" if st["mean"]["mean"] is None else f"{st['mean']['mean']:>7.2f}{st['std']['mean']:>7.2f}{st['saturated']['mean']:>7.0%}"
+        print(f"   {row['activation']:<11}{row['clip']:>6g}{fmt_spread(row['held_out_loss']):>20}"
+              f"{row['clipped_fraction']['mean']:>9.1%}{mean}   {verdicts}")
+    print_comparisons(r)
+
+
+def print_optimizer_arms(r, key, values, number):
+    print(f"\n{number}. {key}: {'optimizer':>10}{key:>8}{'held-out':>20}{'steps clipped':>15}{'median |g|':>12}  diverged")
+    for name, res in r["optimizers"].items():
+        for i, v in enumerate(values):
+            diverged = sum(d is not None for d in res["diverged"][i])
+            print(f"   {name:>14}{v:>8g}{fmt_spread(res['held_out_loss'][i]):>20}{res['clipped_fraction'][i]['mean'] or 0:>15.1%}"
+                  f"{res['grad_norm_median'][i]['mean'] or 0:>12.2f}  {diverged or ''}")
+    same = r.get("identical_by_construction")
+    if same:
+        print(f"   AdaGrad clipped every step at {', '.join(f'{t:g}' for t in same['thresholds'])}: those arms train the "
+              f"same networks by construction (held-out losses within {same['largest_difference']:.1e})")
+    print_comparisons(r)
 
 
 def print_clip(r):
-    print(f"\n5. clip: {'optimizer':>10}{'threshold':>11}{'held-out':>10}{'gap':>8}{'steps clipped':>15}{'median |g|':>12}")
-    for name, res in r["optimizers"].items():
-        if "diverged" in res:
-            print(f"   {name:>16}   diverged: {res['diverged'][:60]}")
-            continue
-        for i, t in enumerate(r["thresholds"]):
-            print(f"   {name:>16}{t:>11g}{res['held_out_loss'][i]:>10.3f}{res['gap'][i]:>8.3f}"
-                  f"{res['clipped_fraction'][i]:>15.1%}{res['grad_norm_median'][i]:>12.2f}")
-
-
-def print_teacher_forcing(r):
-    print(f"\n6. teacher forcing: {'':<14}{'held-out':>9}  free-running lexicon / grammatical (T=0.7, T=1.0)"
-          "   after an injected error: lexicon / grammatical (intact prime)")
-    for row in r["rows"]:
-        f07, f10 = row["free_running"]["0.7"], row["free_running"]["1.0"]
-        rc, ri = row["recovery"]["corrupted"], row["recovery"]["intact"]
-        print(f"   {row['method']:<30}{row['held_out_loss']:>9.3f}  {f07['lexicon']:.1%} / {f07['grammatical']:.1%}, "
-              f"{f10['lexicon']:.1%} / {f10['grammatical']:.1%}          {rc['lexicon'][0]:.1%} / {rc['grammatical'][0]:.1%}"
-              f"  ({ri['lexicon'][0]:.1%} / {ri['grammatical'][0]:.1%})")
-
-
-def print_reservoir(r):
-    print(f"\n7. reservoir: {'':<28}{'held-out':>9}{'gap':>8}{'lexicon':>9}{'grammatical':>13}")
-    for row in r["rows"]:
-        q = row["generated"]
-        print(f"   {row['name']:<40}{row['held_out_loss']:>9.3f}{row['gap']:>8.3f}{q['lexicon']:>9.1%}{q['grammatical']:>13.1%}")
-
-
-def print_novel_word(r):
-    print("\n8. novel word: cosine similarity of \"zog\" (mean word-end state) to each category's nouns")
-    for res in r["results"]:
-        cats = "  ".join(f"{c} {v:.2f}" for c, v in res["by_category"].items())
-        print(f"   zog for {res['replaced']:<5} ({res['replaced_word_category']}): {cats}   nearest: {', '.join(res['nearest'])}")
+    print_optimizer_arms(r, "clip", r["thresholds"], 5)
 
 
 def print_lr(r):
-    print(f"\n9. lr: {'rate':>8}{'held-out':>10}{'gap':>8}")
-    for i, rate in enumerate(r["rates"]):
-        note = "  diverged" if r["diverged"][i] else ""
-        print(f"   {'':3}{rate:>8g}{_fmt(r['held_out_loss'][i]):>10}{_fmt(r['gap'][i]):>8}{note}")
+    print_optimizer_arms(r, "lr", r["rates"], 9)
+
+
+def print_teacher_forcing(r):
+    print(f"\n6. teacher forcing: {'':<14}{'held-out':>20}  free-running lexicon / grammatical (T=0.7, T=1.0)"
+          "   after an injected error: lexicon / grammatical (intact prime)")
+    for row in r["rows"]:
+        def m(values):
+            return float(np.mean(values))
+        f07, f10 = row["free_running"]["0.7"], row["free_running"]["1.0"]
+        rc, ri = row["recovery"]["corrupted"], row["recovery"]["intact"]
+        print(f"   {row['method']:<32}{fmt_spread(row['held_out_loss']):>20}  "
+              f"{m([q['lexicon'] for q in f07]):.1%} / {m([q['grammatical'] for q in f07]):.1%}, "
+              f"{m([q['lexicon'] for q in f10]):.1%} / {m([q['grammatical'] for q in f10]):.1%}          "
+              f"{m(rc['lexicon']):.1%} / {m(rc['grammatical']):.1%}  ({m(ri['lexicon']):.1%} / {m(ri['grammatical']):.1%})")
+    cost = r["cost_by_step"]
+    shown = sorted({0, len(cost["step"]) // 4, len(cost["step"]) // 2, len(cost["step"]) - 1})
+    print("   held-out, scheduled - teacher, by step (mixing rate then): " + ";  ".join(
+        f"{cost['step'][i]}: {fmt_difference(cost['gap'][i])} ({cost['mixing_rate'][i]:.3f})" for i in shown))
+    print_comparisons(r)
+
+
+def print_reservoir(r):
+    print(f"\n7. reservoir: {'':<28}{'held-out':>20}{'gap':>20}{'lexicon':>9}{'grammatical':>13}")
+    for row in r["rows"]:
+        lex = np.mean([q["lexicon"] for q in row["generated"]])
+        gram = np.mean([q["grammatical"] for q in row["generated"]])
+        print(f"   {row['name']:<40}{fmt_spread(row['held_out_loss']):>20}{fmt_spread(row['gap']):>20}{lex:>9.1%}{gram:>13.1%}")
+    print_comparisons(r)
+
+
+def print_novel_word(r):
+    print("\n8. novel word: cosine similarity of \"zog\" (mean word-end state) to each category's nouns, mean +- SD")
+    for res in r["results"]:
+        cats = "  ".join(f"{c} {fmt_spread(v, '.2f')}" for c, v in res["by_category"].items())
+        own = sum(res["closest_category_is_own"])
+        print(f"   zog for {res['replaced']:<5} ({res['replaced_word_category']}): {cats}   "
+              f"closest to its own category in {own} of {len(res['closest_category_is_own'])} networks")
 
 
 def print_grid(r):
-    rows = [x for x in r["rows"] if not x["diverged"]]
-    best = sorted(rows, key=lambda x: x["held_out_loss"])[:5]
-    print(f"\n10. grid ({len(r['rows'])} networks, {r['steps']} steps each): the five lowest held-out losses")
+    rows = [x for x in r["rows"] if x["held_out_loss"]["mean"] is not None]
+    best = sorted(rows, key=lambda x: x["held_out_loss"]["mean"])[:5]
+    print(f"\n10. grid ({len(r['rows'])} cells, {r['steps']} steps each): the five lowest mean held-out losses")
     for x in best:
-        print(f"   H={x['hidden']:<4}{x['activation']:<9}chunk {x['chunk']:<3} held-out {x['held_out_loss']:.3f}  "
-              f"horizon {x['memory_horizon']:>2}  params {x['params']}")
+        print(f"   H={x['hidden']:<4}{x['activation']:<9}chunk {x['chunk']:<3} held-out {fmt_spread(x['held_out_loss'])}  "
+              f"horizon {fmt_spread(x['memory_horizon'], '.1f')}  params {x['params']}")
+    ref = r["reference"]
+    if ref:
+        print(f"   H=64 tanh chunk 25 against the source's reference H=128 tanh chunk 50: "
+              f"{fmt_spread(ref['percent_above'], '.1f')} % above, {fmt_spread(ref['excess_ratio'], '.2f')}x its excess "
+              f"over the floor, with {ref['parameter_ratio']:.2f} of its parameters")
+    for name, s in r["activation_differences"].items():
+        print(f"   {name}, mean over the (H, chunk) cells: {fmt_spread(s)} nats/char")
 
 
 # --- the list ---------------------------------------------------------------------------------

@@ -52,6 +52,14 @@ class Config:
                           choices=["adam", "sgd", "adagrad"])
     steps: int = option(30_000, "training steps of the baseline (one chunk of every stream per step)")
     study_steps: int = option(10_000, "training steps of each network in a study (the grid: 3/10 of it)")
+    seeds: int = option(5, "networks per configuration in a study (seeds seed, seed + 1, ...), trained as one "
+                        "population; every table reports their mean and spread (at least 2)")
+    dtype: str = option(None, "float type of the networks; float32 is about 2x faster, and the studies' "
+                        "results in float32 agree with float64 within their seed spread (char_rnn_lab.md)", str,
+                        choices=["float64", "float32"], default_text="float64 for the baseline, float32 for --study")
+    burn_in: int = option(100, "held-out evaluation: characters each stream reads before its loss counts "
+                          "(warms the state up; the loss from a zero state is reported beside it)",
+                          non_negative_int)
     batch: int = option(32, "parallel streams per step")
     train_chars: int = option(1_000_000, "length of the training corpus in characters")
     eval_every: int = option(1000, "steps between held-out evaluations")
@@ -71,17 +79,21 @@ class Config:
 
 
 def resolve(cfg):
-    """Apply --quick: a few hundred steps on a small corpus."""
+    """Fill in the default float type (float64 baseline, float32 studies) and apply --quick: a
+    few hundred steps on a small corpus."""
+    if cfg.dtype is None:
+        cfg = dataclasses.replace(cfg, dtype="float32" if cfg.study else "float64")
     if cfg.quick:
         cfg = dataclasses.replace(cfg, steps=min(cfg.steps, 300), study_steps=min(cfg.study_steps, 150),
-                                  train_chars=min(cfg.train_chars, 60_000), eval_every=min(cfg.eval_every, 100))
+                                  train_chars=min(cfg.train_chars, 60_000), eval_every=min(cfg.eval_every, 100),
+                                  seeds=min(cfg.seeds, 2), burn_in=min(cfg.burn_in, 20))
     return cfg
 
 
 def check(cfg):
     """Everything wrong with the command line, for a person to read: flags that would be
     ignored, then the settings themselves."""
-    problems = only_with(cfg, ["study_steps", "results_dir"], cfg.study, "with --study")
+    problems = only_with(cfg, ["study_steps", "results_dir", "seeds"], cfg.study, "with --study")
     problems += only_with(cfg, ["workers", "scheduler", "sweep_dir"], cfg.study == "all", "with --study all")
     problems += sweep.sweep_problems(cfg)
     if cfg.study:
@@ -98,6 +110,8 @@ def check(cfg):
 
 def validate(cfg):
     problems = at_least_one(cfg, ("hidden", "chunk", "steps", "study_steps", "batch", "train_chars", "eval_every"))
+    if cfg.seeds < 2:
+        problems.append(f"--seeds must be at least 2: a spread needs two networks (got {cfg.seeds})")
     if not cfg.lr > 0:
         problems.append(f"--lr must be positive (got {cfg.lr})")
     if cfg.clip < 0:
@@ -105,6 +119,9 @@ def validate(cfg):
     if not cfg.temperature > 0:
         problems.append(f"--temperature must be positive (got {cfg.temperature})")
     chunk = max(cfg.chunk, *studies.CHUNKS) if cfg.study else cfg.chunk  # studies 3 and 10 try every chunk
+    scored = held_out_chars(cfg) // HELD_OUT_STREAMS - 1  # predictions per held-out stream
+    if cfg.burn_in >= scored:
+        problems.append(f"--burn-in {cfg.burn_in} leaves no held-out character to score (each stream has {scored})")
     if not problems and cfg.train_chars < cfg.batch * (chunk + 1):
         problems.append(f"--train-chars is too short for --batch streams of one chunk ({chunk} characters) each")
     return problems
@@ -112,11 +129,17 @@ def validate(cfg):
 
 # --- data -------------------------------------------------------------------------------------
 
+HELD_OUT_STREAMS = 40  # the held-out text is read as 40 streams side by side
+
+
+def held_out_chars(cfg):
+    return 40_000 if not cfg.quick else 8_000
+
 def make_data(cfg, g=None):
     """Training and held-out text from the grammar, as integer ids, plus its entropy floor."""
     g = grammar.Grammar() if g is None else g
     train_text = grammar.generate_text(g, cfg.train_chars, np.random.default_rng(cfg.corpus_seed))
-    held_text = grammar.generate_text(g, 40_000 if not cfg.quick else 8_000,
+    held_text = grammar.generate_text(g, held_out_chars(cfg),
                                       np.random.default_rng(cfg.corpus_seed + 1000))
     return {"grammar": g, "train": grammar.encode(train_text), "held_out": grammar.encode(held_text),
             "entropy_rate": grammar.entropy_rate(g)}
@@ -156,32 +179,40 @@ def make_optimizer(cfg, trained, lr):
 
 # --- training ---------------------------------------------------------------------------------
 
-def train(cfg, members=None, data=None, callback=None, trained_keys=None, inputs=None, verbose=False, label=""):
+def train(cfg, members=None, data=None, callback=None, trained_keys=None, inputs=None, verbose=False, label="",
+          tolerate_divergence=False):
     """Train a population of networks that share H, chunk, activation and optimizer; each
     member may override seed, init, lr and clip. Streams of the training corpus are read
     chunk by chunk and the hidden state is carried from chunk to chunk (truncated BPTT).
 
-    trained_keys: the parameters to train (default all; a reservoir trains the readout).
+    trained_keys: the parameters to train (default all; a reservoir trains the readout). Only
+    these enter the clipped gradient norm: a frozen weight's gradient is never applied, so it
+    must not shrink the others' steps.
     inputs(step, params, ids, h0) -> x (T, K or 1, B, V): what the network reads for the
     characters ids (T, B); default the true characters (teacher forcing).
+    tolerate_divergence: a network whose loss stops being finite is recorded in
+    history["diverged_at"] (its step; -1 for those that never did) and left to run on NaN
+    (each network's arithmetic is its own, so the others are untouched) instead of stopping
+    the run; only if every network diverges does the run stop.
     callback(step, params, history) is called after every evaluation.
     Returns (params, history, data)."""
     cfg = resolve(cfg)
     members = [{}] if members is None else members
     data = make_data(cfg) if data is None else data
     K = len(members)
-    params = init_params(cfg, members)
+    params = {k: v.astype(cfg.dtype) for k, v in init_params(cfg, members).items()}  # drawn in float64
+    trained = list(trained_keys or params)
     lr = np.array([m.get("lr", cfg.lr) for m in members])
     clip = np.array([m.get("clip", cfg.clip) for m in members])
-    opt = make_optimizer(cfg, {k: params[k] for k in (trained_keys or params)}, lr if K > 1 else float(lr[0]))
+    opt = make_optimizer(cfg, {k: params[k] for k in trained}, lr if K > 1 else float(lr[0]))
     text = grammar.streams(data["train"], cfg.batch)  # (B, length)
     n_chunks = (text.shape[1] - 1) // cfg.chunk
     if n_chunks == 0:
         raise RunError(f"the corpus is too short for chunks of {cfg.chunk} in {cfg.batch} streams; raise --train-chars")
-    h = np.zeros((K, cfg.batch, cfg.hidden))
-    history = {"step": [], "train_loss": [], "held_out_loss": [], "spectral_radius": [],
+    h = np.zeros((K, cfg.batch, cfg.hidden), dtype=cfg.dtype)
+    history = {"step": [], "train_loss": [], "held_out_loss": [], "held_out_loss_cold": [], "spectral_radius": [],
                "grad_norm": np.empty((cfg.steps, K)), "clipped": np.zeros((cfg.steps, K), dtype=bool),
-               "loss": np.empty((cfg.steps, K))}
+               "loss": np.empty((cfg.steps, K)), "diverged_at": np.full(K, -1)}
     start = time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is caught by check_finite instead
         for step in range(cfg.steps):
@@ -189,11 +220,11 @@ def train(cfg, members=None, data=None, callback=None, trained_keys=None, inputs
             if c == 0:
                 h[...] = 0.0  # back at the start of the corpus: the carried state no longer fits
             ids = text[:, c * cfg.chunk:(c + 1) * cfg.chunk + 1].T  # (chunk + 1, B)
-            x = grammar.one_hot(ids[:-1]) if inputs is None else inputs(step, params, ids[:-1], h)
+            x = grammar.one_hot(ids[:-1], cfg.dtype) if inputs is None else inputs(step, params, ids[:-1], h)
             loss, grads, _, hs = models.rnn_loss_and_grads(
                 params, x, ids[1:], h0=h, activation=cfg.activation, loss="cross_entropy")
-            grads = {k: g * cfg.chunk for k, g in grads.items()}  # loss summed over the chunk (see train)
-            check_finite(loss, step + 1, "lower --lr or --clip")
+            grads = {k: grads[k] * cfg.chunk for k in trained}  # loss summed over the chunk (see train)
+            note_divergence(history, loss, step, tolerate_divergence)
             h = hs[-1]  # carried to the next chunk; no gradient flows across the boundary
             history["loss"][step] = loss
             if cfg.clip:
@@ -211,12 +242,34 @@ def train(cfg, members=None, data=None, callback=None, trained_keys=None, inputs
     return params, history, data
 
 
+def note_divergence(history, loss, step, tolerate):
+    """Stop on a non-finite loss (check_finite's message), or, when tolerated, record the first
+    step of each network that diverged and stop only when all have."""
+    finite = np.isfinite(loss)
+    if not tolerate or not finite.any():
+        check_finite(loss, step + 1, "lower --lr or --clip")
+    newly = ~finite & (history["diverged_at"] < 0)
+    history["diverged_at"][newly] = step + 1
+
+
 def record_evaluation(history, step, params, cfg, data):
     window = history["loss"][max(0, step + 1 - cfg.eval_every):step + 1]
     history["step"].append(step + 1)
     history["train_loss"].append(window.mean(axis=0).tolist())
-    history["held_out_loss"].append(held_out_loss(params, cfg, data["held_out"]).tolist())
-    history["spectral_radius"].append(init.spectral_radius(params["W_hh"]).tolist())
+    warm, cold = held_out_loss(params, cfg, data["held_out"], burn_in=cfg.burn_in)
+    history["held_out_loss"].append(warm.tolist())
+    history["held_out_loss_cold"].append(cold.tolist())
+    history["spectral_radius"].append(spectral_radii(params["W_hh"]).tolist())
+
+
+def spectral_radii(W_hh):
+    """Each network's spectral radius (K,), NaN for a network whose weights diverged."""
+    W_hh = W_hh.astype(np.float64)
+    usable = np.isfinite(W_hh).all(axis=(1, 2))
+    radius = np.full(len(W_hh), np.nan)
+    if usable.any():
+        radius[usable] = init.spectral_radius(W_hh[usable])
+    return radius
 
 
 def print_progress(history, step, cfg, data, start, label):
@@ -226,24 +279,35 @@ def print_progress(history, step, cfg, data, start, label):
           f"(floor {data['entropy_rate']:.3f})  {time.perf_counter() - start:5.1f} s", flush=True)
 
 
-def held_out_loss(params, cfg, ids, n_streams=40, chunk=100):
+def held_out_loss(params, cfg, ids, n_streams=HELD_OUT_STREAMS, chunk=100, burn_in=0):
     """Mean cross-entropy (nats/char) on held-out text, read as n_streams streams with the
-    state carried across chunks, as in training. Returns (K,)."""
+    state carried across chunks, as in training. Every stream starts from h = 0, which the
+    first characters pay for; the loss counted from character burn_in on leaves that start-up
+    cost out. Returns (loss after the burn-in (K,), loss over every character (K,))."""
     text = grammar.streams(ids, n_streams)
     K = params["W_hh"].shape[0]
-    h = np.zeros((K, n_streams, cfg.hidden))
-    total, count = np.zeros(K), 0
+    h = np.zeros((K, n_streams, cfg.hidden), dtype=params["W_hh"].dtype)
+    total, count = np.zeros(K), 0  # every predicted character
+    warm_total, warm_count = np.zeros(K), 0  # those from the burn_in-th on
     for c in range(0, text.shape[1] - 1, chunk):
         block = text[:, c:c + chunk + 1].T  # (<= chunk + 1, streams)
         if len(block) < 2:
             break
-        hs, _ = rnn.forward(grammar.one_hot(block[:-1]), h, params, cfg.activation)
+        hs, _ = rnn.forward(grammar.one_hot(block[:-1], h.dtype), h, params, cfg.activation)
         logits, _ = readout.forward(hs, params)
+        skip = min(max(burn_in - c, 0), len(block) - 1)  # predictions of this block still in the burn-in
         loss, _ = losses.softmax_cross_entropy(logits, block[1:])
         total += loss * (len(block) - 1)
         count += len(block) - 1
+        if skip < len(block) - 1:
+            warm, _ = losses.softmax_cross_entropy(logits[skip:], block[1 + skip:])
+            warm_total += warm * (len(block) - 1 - skip)
+            warm_count += len(block) - 1 - skip
         h = hs[-1]
-    return total / count
+    if warm_count == 0:
+        raise RunError(f"--burn-in {burn_in} leaves no held-out character to score (each stream has "
+                       f"{text.shape[1] - 1})")
+    return warm_total / warm_count, total / count
 
 
 # --- generation -------------------------------------------------------------------------------
@@ -277,7 +341,8 @@ def run_baseline(cfg, verbose=True):
     samples = generate(params, cfg, 2000, np.random.default_rng(cfg.seed + 1))
     quality = grammar.text_quality(samples[0], data["grammar"])
     held = history["held_out_loss"][-1][0]
-    metrics = {"held_out_loss": held, "entropy_rate": data["entropy_rate"],
+    metrics = {"held_out_loss": held, "held_out_loss_cold": history["held_out_loss_cold"][-1][0],
+               "burn_in": cfg.burn_in, "entropy_rate": data["entropy_rate"],
                "entropy_rate_monte_carlo": grammar.monte_carlo_entropy_rate(data["grammar"], 20_000,
                                                                             np.random.default_rng(7)),
                "gap_to_floor": held - data["entropy_rate"], "uniform_loss": float(np.log(V)),
@@ -294,7 +359,7 @@ def run_baseline(cfg, verbose=True):
 
 def history_json(history):
     """The evaluation-time curves, plus per-step losses and gradient norms thinned to 1 in 50."""
-    out = {k: history[k] for k in ("step", "train_loss", "held_out_loss", "spectral_radius")}
+    out = {k: history[k] for k in ("step", "train_loss", "held_out_loss", "held_out_loss_cold", "spectral_radius")}
     for k in ("loss", "grad_norm"):
         out[k + "_every_50"] = history[k][::50].tolist()
     out["clipped_fraction_per_1000"] = [history["clipped"][i:i + 1000].mean(axis=0).tolist()
@@ -306,7 +371,8 @@ def print_baseline(results):
     m, cfg = results["metrics"], results["config"]
     print(f"\nchar RNN baseline: H={cfg['hidden']}, chunk {cfg['chunk']}, {cfg['optimizer']} lr {cfg['lr']}, "
           f"clip {cfg['clip']}, {cfg['init']} init, {cfg['activation']}, {cfg['steps']} steps, seed {cfg['seed']}")
-    print(f"  held-out loss        {m['held_out_loss']:.3f} nats/char")
+    print(f"  held-out loss        {m['held_out_loss']:.3f} nats/char after a burn-in of {m['burn_in']} characters "
+          f"per stream ({m['held_out_loss_cold']:.3f} counting every character from a zero state)")
     print(f"  entropy floor        {m['entropy_rate']:.4f} nats/char (exact, from the grammar; "
           f"Monte-Carlo check over 20,000 sentences: {m['entropy_rate_monte_carlo']:.4f})")
     print(f"  gap to the floor     {m['gap_to_floor']:.3f} nats/char   (target: at most 0.15)")
@@ -320,13 +386,15 @@ def print_baseline(results):
 
 
 def study_condition(condition):
-    """One study of --study all as a sweep condition (rnn_numpy.sweep): {"name", "study",
-    "config"} -> the study's results. Module-level, so that Dask workers can run it; a worker
-    imports this script by name (the problems folder is on its path)."""
+    """One study of --study all (or one size of the grid) as a sweep condition (rnn_numpy.sweep):
+    {"name", "study", "config"[, "grid_hidden"]} -> the study's results. Module-level, so that
+    Dask workers can run it; a worker imports this script by name (the problems folder is on
+    its path)."""
     import char_rnn_lab as lab
 
     cfg = lab.Config(**condition["config"])
-    return jsonable(studies.run_study(lab, cfg, lab.make_data(cfg), condition["study"]))  # as its file will hold it
+    part = {"hidden_sizes": [condition["grid_hidden"]]} if "grid_hidden" in condition else None
+    return jsonable(studies.run_study(lab, cfg, lab.make_data(cfg), condition["study"], part))  # as its file holds it
 
 
 @command

@@ -89,7 +89,7 @@ def train_with_snapshots(cfg, n_frames):
 
     _, history, _ = lab.train(cfg, data=data, callback=take_snapshot)
     curves = {"step": np.r_[0, history["step"]],
-              "held_out": np.r_[lab.held_out_loss(params0, cfg, data["held_out"])[0],
+              "held_out": np.r_[lab.held_out_loss(params0, cfg, data["held_out"], burn_in=cfg.burn_in)[0][0],
                                 np.array(history["held_out_loss"])[:, 0]],
               "rho": np.r_[init.spectral_radius(params0["W_hh"])[0], np.array(history["spectral_radius"])[:, 0]]}
     return snapshots, curves, data

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import load_problem
-from rnn_numpy.experiment import load_params
+from rnn_numpy.experiment import TrainingDiverged, load_params
 
 lab = load_problem("char_rnn_lab")
 grammar = load_problem("_char_grammar")
@@ -67,7 +67,7 @@ def test_baseline_quick_run_learns_far_below_uniform(tmp_path):
     params, meta = load_params(tmp_path / "baseline.npz")
     cfg = lab.resolve(lab.Config(quick=True))
     assert meta["config"] == saved["config"]
-    held_out = lab.held_out_loss(params, cfg, lab.make_data(cfg)["held_out"])
+    held_out, _ = lab.held_out_loss(params, cfg, lab.make_data(cfg)["held_out"], burn_in=cfg.burn_in)
     assert held_out[0] == pytest.approx(results["metrics"]["held_out_loss"], rel=1e-12)
 
 
@@ -105,7 +105,73 @@ def test_two_dask_workers_write_the_serial_study_files(quick_studies, tmp_path):
         serial = json.loads((quick_studies / f"study_{name}.json").read_text())
         swept = json.loads((tmp_path / f"study_{name}.json").read_text())
         assert swept.pop("seconds") > 0 and {**serial, "seconds": None} == {**swept, "seconds": None}
-        assert (tmp_path / "sweep" / f"study_{name}.json").exists()
+        parts = [f"study_{name}.json"] if name != "grid" else [f"study_grid-H={H}.json" for H in studies.QUICK_GRID["hidden"]]
+        assert all((tmp_path / "sweep" / part).exists() for part in parts)
+
+
+def test_study_files_hold_every_seed_and_every_comparison(quick_studies):
+    init = json.loads((quick_studies / "study_init.json").read_text())
+    assert [len(arm["per_seed"]) for arm in init["held_out_loss"]] == [2, 2, 2]  # --quick: 2 seeds
+    for arm in init["held_out_loss"]:
+        assert arm["mean"] == pytest.approx(np.mean(arm["per_seed"]), rel=1e-12)
+    grid = json.loads((quick_studies / "study_grid.json").read_text())
+    assert len(grid["rows"]) == 8 and all(len(r["held_out_loss"]["per_seed"]) == 2 for r in grid["rows"])
+    for name in ("init", "hidden", "tbptt", "activation", "clip", "teacher_forcing", "reservoir", "lr"):
+        comparisons = json.loads((quick_studies / f"study_{name}.json").read_text())["comparisons"]
+        assert comparisons and all({"mean", "se", "n", "resolved"} <= set(c) for c in comparisons.values())
+
+
+def test_clipping_every_step_makes_adagrad_arms_identical_but_not_sgd_arms(quick_studies):
+    """The finding behind the fair arms: under AdaGrad a clip that fires on every step cancels
+    out (the thresholds that always fire train the same networks), under SGD it sets the step."""
+    clip = json.loads((quick_studies / "study_clip.json").read_text())
+    same = clip["identical_by_construction"]
+    assert {0.5, 1.0} <= set(same["thresholds"]) and same["largest_difference"] < 1e-4
+    sgd = clip["optimizers"]["sgd"]["held_out_loss"]
+    assert sgd[0]["mean"] - sgd[-1]["mean"] > 0.1  # clip 0.5 against 50: a different training under SGD
+
+
+def test_frozen_weights_stay_out_of_the_clipped_norm():
+    cfg = lab.resolve(lab.Config(quick=True, steps=1, hidden=8, eval_every=1))
+    data = lab.make_data(cfg)
+    trained = ["W_hy", "b_y"]
+    params, history, _ = lab.train(cfg, data=data, trained_keys=trained)
+    start = lab.init_params(cfg, [{}])
+    ids = grammar.streams(data["train"], cfg.batch)[:, :cfg.chunk + 1].T
+    _, grads, _, _ = lab.models.rnn_loss_and_grads(start, grammar.one_hot(ids[:-1]), ids[1:], h0=0.0,
+                                                   activation="tanh", loss="cross_entropy")
+    norm = np.sqrt(sum(np.sum((grads[k] * cfg.chunk) ** 2) for k in trained))
+    assert history["grad_norm"][0, 0] == pytest.approx(norm, rel=1e-10)
+    np.testing.assert_array_equal(params["W_hh"], start["W_hh"])  # and they did not move
+
+
+def test_a_diverging_network_is_recorded_and_leaves_the_others_alone():
+    cfg = lab.resolve(lab.Config(quick=True, steps=30, hidden=8, eval_every=10, optimizer="sgd", clip=0.0,
+                                 activation="identity"))
+    data = lab.make_data(cfg)
+    members = [{"lr": 1e4}, {"lr": 0.01}]
+    together, history, _ = lab.train(cfg, members=members, data=data, tolerate_divergence=True)
+    assert history["diverged_at"][0] > 0 and history["diverged_at"][1] == -1
+    alone, _, _ = lab.train(cfg, members=members[1:], data=data)
+    for name in together:
+        np.testing.assert_allclose(together[name][1], alone[name][0], rtol=0, atol=1e-12, err_msg=name)
+    with pytest.raises(TrainingDiverged):  # not tolerated: the run stops, as before
+        lab.train(cfg, members=members, data=data)
+
+
+@pytest.mark.parametrize("burn_in", [0, 37, 150])
+def test_held_out_loss_after_a_burn_in_counts_only_the_later_characters(burn_in):
+    cfg = lab.resolve(lab.Config(quick=True, hidden=8))
+    data = lab.make_data(cfg)
+    params = lab.init_params(cfg, [{"seed": 1}, {"seed": 2}])
+    warm, cold = lab.held_out_loss(params, cfg, data["held_out"], burn_in=burn_in)
+    text = grammar.streams(data["held_out"], 40).T  # (length, 40): one pass, no chunks
+    h, _ = lab.rnn.forward(grammar.one_hot(text[:-1]), np.zeros((2, 40, 8)), params, "tanh")
+    logits, _ = lab.readout.forward(h, params)
+    logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))  # (T, 2, 40, V)
+    nll = -np.take_along_axis(logp, text[1:, None, :, None], axis=-1)[..., 0]  # (T, 2, 40)
+    np.testing.assert_allclose(cold, nll.mean(axis=(0, 2)), rtol=1e-10)
+    np.testing.assert_allclose(warm, nll[burn_in:].mean(axis=(0, 2)), rtol=1e-10)
 
 
 def test_every_study_figure_draws_from_its_quick_results(quick_studies):
@@ -122,7 +188,11 @@ def test_every_study_figure_draws_from_its_quick_results(quick_studies):
                                            (["--study", "dropout"], "invalid choice"),
                                            (["--workers", "2"], "only applies with --study all"),
                                            (["--study", "all", "--workers", "0"], "at least 1"),
-                                           (["--study", "all", "--scheduler", "nowhere"], "tcp://host:port")])
+                                           (["--study", "all", "--scheduler", "nowhere"], "tcp://host:port"),
+                                           (["--study", "init", "--seeds", "1"], "--seeds must be at least 2"),
+                                           (["--seeds", "3"], "only applies with --study"),
+                                           (["--burn-in", "999"], "leaves no held-out character"),
+                                           (["--dtype", "float16"], "invalid choice")])
 def test_bad_input_is_a_clear_error(capsys, args, message):
     with pytest.raises(SystemExit) as exit_info:
         lab.main(args)
