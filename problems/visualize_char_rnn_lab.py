@@ -19,7 +19,11 @@ file's config (same seed, same network; about a minute, checked against the file
 held-out loss). --no-samples skips that figure and the retraining.
 
 With --study NAME the script draws study_<name>.png from the committed study_<name>.json
-(or --results PATH), running the study first if there is none.
+(or --results PATH), running the study first if there is none. A study trains every
+configuration with several seeds (char_rnn_lab.py --seeds); its figure shows their mean and
+spread (thick lines: the mean, thin lines: single seeds; error bars: +-1 SD over the seeds)
+and lists under the panels the differences the study tested, each with its standard error
+and whether it is resolved at that number of seeds.
 
 The figures go to results/char_rnn_lab/ unless --out-dir says otherwise; only --publish
 rewrites the committed files in viz/char_rnn_lab/ (the baseline and all ten studies, run
@@ -301,231 +305,444 @@ def plot_samples(params, cfg, data, n_lines=5, width=124):
     return fig
 
 
-# --- studies ----------------------------------------------------------------------------------
-
 # --- the ten studies ----------------------------------------------------------------------------
+# Every configuration of a study is trained with several seeds. Curves: one thin line per seed
+# and their mean thick; single numbers: the mean with error bars of +-1 SD over the seeds. A
+# diverged network (None in the file) is left out of the mean and counted in the labels.
 
-def plain_log_ticks(ax):
-    """Decimal tick labels (0.4, 0.5, ...) on a log-scale y axis instead of 4 x 10^-1."""
-    fmt = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
-    ax.yaxis.set_major_formatter(fmt)
-    ax.yaxis.set_minor_formatter(fmt)
+SEED_LINE = {"lw": 0.7, "alpha": 0.35}
+MEAN_LINE = {"lw": 2.2}
+DRAWING_KEY = ("thick lines and markers: mean over the seeds; thin lines: single seeds; "
+               "error bars: ±1 SD over the seeds")
+RULE = "differences b - a: mean ± SE over the seeds; resolved when |mean| > 2 SE"
+LOSS_CEILING = 2 * np.log(grammar.V)  # held-out curves are cut off above twice the uniform guess
 
 
-def eval_curves(ax, r, labels, colors=None, title="held-out loss during training"):
-    """Held-out loss per evaluation for every network of a population result, with the floor."""
-    c = r["curves"]
-    held = np.array(c["held_out_loss"])  # (evaluations, K)
-    for k, label in enumerate(labels):
-        ax.plot(c["step"], held[:, k], lw=2, label=label, color=None if colors is None else colors[k])
-    draw_floor(ax, r["entropy_rate"])
+def plain_log_ticks(axis):
+    """Decimal tick labels (0.4, 0.5, ...) on a log-scale axis instead of 4 x 10^-1: the
+    densest of the ladders 1-1.5-2-3-4-5-7, 1-2-5 and 1 that gives at most ten ticks."""
+    low, high = sorted(axis.get_view_interval())
+    for ladder in ((1, 1.5, 2, 3, 4, 5, 7), (1, 2, 5), (1,)):
+        ticks = [t for t in (10.0 ** np.arange(-4, 6)[:, None] * ladder).ravel() if low <= t <= high]
+        if len(ticks) <= 10:
+            break
+    axis.set_ticks(ticks, [f"{t:g}" for t in ticks])
+    axis.set_minor_formatter(NullFormatter())
+
+
+def as_array(values):
+    """Nested lists that may hold None (a diverged network) -> a float array with NaN."""
+    return np.array(values, dtype=float)
+
+
+def finite_mean(y, axis=0):
+    """Mean over the finite entries along axis (NaN where there are none)."""
+    ok = np.isfinite(y)
+    count = ok.sum(axis=axis)
+    total = np.where(ok, y, 0.0).sum(axis=axis)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def means_sds(spreads):
+    """A list of spread dicts {"mean", "sd", "n", "per_seed"} -> (means, sds) arrays."""
+    mean = as_array([s["mean"] for s in spreads])
+    sd = np.array([s["sd"] or 0.0 for s in spreads], dtype=float)
+    return mean, sd
+
+
+def pm(s, spec=".3f"):
+    """'mean ± sd' of a spread dict."""
+    if s is None or s["mean"] is None:
+        return "-"
+    return f"{s['mean']:{spec}} ± {s['sd']:{spec}}" if s["sd"] is not None else f"{s['mean']:{spec}}"
+
+
+def diverged_note(s):
+    """' (k of N diverged)' for a spread dict whose seeds did not all finish, else ''."""
+    missing = len(s["per_seed"]) - s["n"]
+    return f" ({missing} of {len(s['per_seed'])} diverged)" if missing else ""
+
+
+def seed_lines(ax, x, per_seed, color, label, **style):
+    """Thin line per seed (per_seed: seeds x points), their mean thick."""
+    y = as_array(per_seed)
+    for row in y:
+        ax.plot(x, row, color=color, **SEED_LINE, **style)
+    ax.plot(x, finite_mean(y), color=color, label=label, **MEAN_LINE, **style)
+
+
+def spread_points(ax, x, spreads, **style):
+    """Means with +-1 SD error bars, joined by a line."""
+    mean, sd = means_sds(spreads)
+    ax.errorbar(x, mean, yerr=sd, marker="o", ms=5, capsize=3, lw=2, **style)
+
+
+def spread_bars(ax, x, spreads, width, **style):
+    """Bars of the means with +-1 SD error bars. Returns the bar container."""
+    mean, sd = means_sds(spreads)
+    return ax.bar(x, np.nan_to_num(mean), width, yerr=sd, capsize=3, ecolor="0.2", **style)
+
+
+def arm_curves(curves, key, arm, seeds):
+    """One arm's per-seed curves (seeds x evaluations) from a population's curves, whose
+    members are arm-major (arm 0's seeds, then arm 1's, ...)."""
+    return as_array(curves[key])[:, arm * seeds:(arm + 1) * seeds].T
+
+
+def held_out_panel(ax, floor, arms, title="held-out loss during training"):
+    """arms: (label, steps, per-seed curves) each; with the floor and its target band."""
+    for k, (label, steps, per_seed) in enumerate(arms):
+        seed_lines(ax, steps, per_seed, f"C{k}", label)
+    draw_floor(ax, floor)
     ax.set(yscale="log", xlabel="training step", ylabel="held-out nats/char", title=title)
-    plain_log_ticks(ax)
-    ax.legend(fontsize=8)
+    if ax.get_ylim()[1] > LOSS_CEILING:
+        ax.set_ylim(top=LOSS_CEILING)
+        ax.set_title(f"{title} (cut off above {LOSS_CEILING:.1f})")
+    plain_log_ticks(ax.yaxis)
+    ax.legend(fontsize=7)
 
 
-def many_curves(ax, rows, label_of, title="held-out loss during training"):
-    """The same for a list of separately trained networks (one result row each)."""
-    for row in rows:
-        if row.get("curves"):
-            ax.plot(row["curves"]["step"], np.array(row["curves"]["held_out_loss"])[:, 0], lw=2, label=label_of(row))
-    ax.set(yscale="log", xlabel="training step", ylabel="held-out nats/char", title=title)
-    plain_log_ticks(ax)
-    ax.legend(fontsize=8)
+def row_arms(rows, label_of):
+    """held_out_panel's arms for studies that train each configuration as its own population."""
+    return [(label_of(row) + diverged_note(row["held_out_loss"]), row["curves"]["step"],
+             as_array(row["curves"]["held_out_loss"]).T) for row in rows]
 
 
-def study_title(fig, number, text, r):
-    fig.suptitle(f"{number}. {text}   ({r['config']['steps']} steps per network, floor {r['entropy_rate']:.3f} nats/char)")
-    fig.tight_layout()
+def comparison_notes(comparisons):
+    """One line per tested difference, as the study's table prints it."""
+    lines = []
+    for name, d in comparisons.items():
+        if d["mean"] is None:
+            lines.append(f"{name}: -")
+            continue
+        se = f" ± {d['se']:.3g}" if d["se"] is not None else ""
+        verdict = "resolved" if d["resolved"] else f"not resolved at {d['n']} seeds"
+        lines.append(f"{name}: {d['mean']:+.3g}{se} ({'paired' if d['paired'] else 'unpaired'}; {verdict})")
+    return [RULE + ":"] + lines if lines else []
+
+
+def add_footer(fig, notes, wide=(), fontsize=8.5):
+    """Notes under the panels: a heading, its lines (in two columns if more than four), then
+    the wide lines across the whole figure; the figure grows to make room. Returns the
+    footer's height as a fraction of the figure."""
+    if not notes:
+        return 0.0
+    head, body = notes[0], notes[1:]
+    columns = [body[:(len(body) + 1) // 2], body[(len(body) + 1) // 2:]] if len(body) > 4 else [body]
+    rows = max(len(c) for c in columns)
+    line = fontsize * 1.45 / 72  # inches
+    extra = 0.25 + (1 + rows + len(wide)) * line
+    height = fig.get_figheight() + extra
+    fig.set_figheight(height)
+
+    def write(x, row, lines, **style):  # row: lines below the top of the footer
+        fig.text(x, (extra - 0.1 - row * line) / height, "\n".join(lines), va="top", fontsize=fontsize,
+                 linespacing=1.3, **style)
+
+    write(0.01, 0, [head], weight="bold")
+    for i, column in enumerate(columns):
+        write(0.01 + 0.5 * i, 1, column, family="monospace")
+    write(0.01, 1 + rows, wide, family="monospace")
+    return extra / height
+
+
+def finish(fig, number, text, r, notes=None, wide=(), key=DRAWING_KEY):
+    """The study's title (steps, seeds, floor and how the seeds are drawn) and its notes
+    (by default its comparisons) under the panels."""
+    cfg = r["config"]
+    fig.suptitle(f"{number}. {text}\n({cfg['steps']} steps per network, {cfg['seeds']} seeds per configuration, "
+                 f"entropy floor {r['entropy_rate']:.3f} nats/char)\n{key}", fontsize=11)
+    bottom = add_footer(fig, comparison_notes(r.get("comparisons", {})) if notes is None else notes, wide)
+    fig.tight_layout(rect=(0, bottom, 1, 1))
     return fig
 
 
 def plot_study_init(r):
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.3))
-    labels = [f"{n} (radius {rad:.2f} at step 0)" for n, rad in zip(r["names"], r["start_radius"])]
-    eval_curves(axes[0], r, labels)
-    radius = np.array(r["curves"]["spectral_radius"])
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
+    seeds, c = r["config"]["seeds"], r["curves"]
+    held_out_panel(axes[0], r["entropy_rate"],
+                   [(f"{n} (radius {pm(r['start_radius'][k], '.2f')} at step 0)", c["step"],
+                     arm_curves(c, "held_out_loss", k, seeds)) for k, n in enumerate(r["names"])])
     for k, n in enumerate(r["names"]):
-        axes[1].plot([0] + r["curves"]["step"], [r["start_radius"][k]] + radius[:, k].tolist(), lw=2, label=n)
+        start = as_array(r["start_radius"][k]["per_seed"])[:, None]
+        seed_lines(axes[1], [0] + c["step"], np.hstack([start, arm_curves(c, "spectral_radius", k, seeds)]), f"C{k}", n)
     axes[1].set(xlabel="training step", ylabel="spectral radius of W_hh", title="spectral radius during training")
     axes[1].legend(fontsize=8)
     for k, n in enumerate(r["names"]):
-        line, = axes[2].plot(np.arange(len(r["grad_by_position_start"][k])), r["grad_by_position_start"][k], ls="--")
-        axes[2].plot(np.arange(len(r["grad_by_position_end"][k])), r["grad_by_position_end"][k], color=line.get_color(),
-                     lw=2, label=f"{n}: dashed at step 0, solid at the end")
+        start, end = as_array(r["grad_by_position_start"][k]), as_array(r["grad_by_position_end"][k])
+        seed_lines(axes[2], np.arange(start.shape[1]), start, f"C{k}", None, ls="--")
+        seed_lines(axes[2], np.arange(end.shape[1]), end, f"C{k}", f"{n}: dashed at step 0, solid at the end")
     axes[2].set(yscale="log", xlabel="steps back from the scored character",
                 ylabel="||dL/dh|| relative to the last step", title="gradient flow through time")
     axes[2].legend(fontsize=7)
-    return study_title(fig, 1, "Initialization of W_hh", r)
+    return finish(fig, 1, "Initialization of W_hh", r)
 
 
 def plot_study_hidden(r):
-    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.3))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(13, 4.6))
     rows = r["rows"]
-    a.plot([x["params"] for x in rows], [x["held_out_loss"] for x in rows], "o-", color="black", lw=2)
+    spread_points(a, [x["params"] for x in rows], [x["held_out_loss"] for x in rows], color="black")
     for x in rows:
-        a.annotate(f"H={x['hidden']}", (x["params"], x["held_out_loss"]), textcoords="offset points", xytext=(5, 5))
+        held = x["held_out_loss"]
+        a.annotate(f"H={x['hidden']}{diverged_note(held)}", (x["params"], held["mean"] or r["entropy_rate"]),
+                   textcoords="offset points", xytext=(6, 6), fontsize=9)
     draw_floor(a, r["entropy_rate"])
-    a.set(xscale="log", xlabel="parameters", ylabel="final held-out nats/char",
-          title="loss against size: diminishing returns")
-    many_curves(b, rows, lambda x: f"H={x['hidden']}")
-    draw_floor(b, r["entropy_rate"])
-    return study_title(fig, 2, "Hidden size", r)
+    value_axis(a, [x["params"] for x in rows], "parameters", "final held-out nats/char", "final loss against size")
+    a.legend(fontsize=7)
+    held_out_panel(b, r["entropy_rate"], row_arms(rows, lambda x: f"H={x['hidden']}"))
+    return finish(fig, 2, "Hidden size", r)
 
 
 def plot_study_tbptt(r):
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.3))
-    for row in r["rows"]:
-        g = np.array(row["grad_by_position"])
-        axes[0].plot(np.arange(len(g)), g, lw=2, label=f"trained with chunks of {row['chunk']}")
-        axes[1].plot(np.arange(1, len(row["probe"]) + 1), row["probe"], "o-", ms=3, lw=1.5,
-                     label=f"chunk {row['chunk']} (horizon {row['memory_horizon']})")
-    axes[0].set(yscale="log", xlabel="steps back from the scored character", ylabel="||dL/dh|| relative to the last step",
-                title="how far the gradient reaches (50-step probe)")
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
+    for k, row in enumerate(r["rows"]):
+        g, probe = as_array(row["grad_by_position"]), as_array(row["probe"])
+        seed_lines(axes[0], np.arange(g.shape[1]), g, f"C{k}", f"trained with chunks of {row['chunk']}")
+        seed_lines(axes[1], np.arange(1, probe.shape[1] + 1), probe, f"C{k}",
+                   f"chunk {row['chunk']} (horizon {pm(row['memory_horizon'], '.1f')})")
+    axes[0].set(yscale="log", xlabel="steps back from the scored character",
+                ylabel="||dL/dh|| relative to the last step", title="how far the gradient reaches (50-step probe)")
     axes[0].legend(fontsize=8)
     axes[1].axhline(r["chance"], color="grey", ls=":", label="most common character")
     axes[1].set(xlabel="k: characters back", ylabel="accuracy of reading out x_{t-k} from h_t",
                 title="memory probe", ylim=(0, 1))
     axes[1].legend(fontsize=8)
-    many_curves(axes[2], r["rows"], lambda x: f"chunk {x['chunk']}")
-    draw_floor(axes[2], r["entropy_rate"])
-    return study_title(fig, 3, "Truncated-BPTT chunk length", r)
+    held_out_panel(axes[2], r["entropy_rate"], row_arms(r["rows"], lambda x: f"chunk {x['chunk']}"))
+    return finish(fig, 3, "Truncated-BPTT chunk length", r)
+
+
+def activation_label(row):
+    return f"{row['activation']} (clip {row['clip']:g})"
+
+
+def hidden_state_table(ax, rows):
+    """The hidden-state statistics (mean +- SD over seeds) and the stability verdicts."""
+    lines = [f"{'':19}{'mean':>14}{'std':>13}{'saturated':>13}", ""]
+    for row in rows:
+        s = row["hidden_summary"]
+        lines.append(f"{activation_label(row):<19}{pm(s['mean'], '.2f'):>14}{pm(s['std'], '.2f'):>13}"
+                     f"{pm(s['saturated'], '.2f'):>13}")
+        counts = ", ".join(f"{row['verdicts'].count(v)} {v}" for v in dict.fromkeys(row["verdicts"]))
+        lines.append(f"{'':2}seeds: {counts}")
+    ax.axis("off")
+    ax.text(0, 1, "hidden states on held-out text (mean ± SD over the seeds)\n\n" + "\n".join(lines),
+            family="monospace", fontsize=8.5, va="top", transform=ax.transAxes)
 
 
 def plot_study_activation(r):
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.3), gridspec_kw={"width_ratios": [1, 1, 1.1]})
-    ok = [x for x in r["rows"] if not x["diverged"]]
-    many_curves(axes[0], ok, lambda x: x["activation"])
-    draw_floor(axes[0], r["entropy_rate"])
-    for x in ok:
-        g = x["grad_norm_every_50"]
-        axes[1].plot(np.arange(len(g)) * 50, g, lw=1, label=x["activation"])
-    axes[1].axhline(r["config"]["clip"], color="black", ls="--", lw=1, label="clip threshold")
-    axes[1].set(yscale="log", xlabel="training step", ylabel="gradient norm before clipping", title="gradient norm")
+    fig, axes = plt.subplots(1, 3, figsize=(17, 4.6), gridspec_kw={"width_ratios": [1, 1, 1.15]})
+    held_out_panel(axes[0], r["entropy_rate"], row_arms(r["rows"], activation_label))  # a diverged seed ends early
+    for k, x in enumerate(r["rows"]):
+        g = as_array(x["grad_norm_every_50"])  # (seeds, steps / 50)
+        seed_lines(axes[1], np.arange(g.shape[1]) * 50, g, f"C{k}", activation_label(x))
+    for clip in sorted({x["clip"] for x in r["rows"]}):
+        axes[1].axhline(clip, color="black", ls="--", lw=1)
+    axes[1].set(yscale="log", xlabel="training step", ylabel="gradient norm before clipping",
+                title="gradient norm (dashed: the clip thresholds)")
+    plain_log_ticks(axes[1].yaxis)
     axes[1].legend(fontsize=8)
-    axes[2].axis("off")
-    lines = [f"{'':9}{'mean':>6}{'std':>6}{'sat.':>6}  range", ""]
-    for x in r["rows"]:
-        if x["diverged"]:
-            lines.append(f"{x['activation']:<9}diverged")
-            continue
-        s = x["hidden"]
-        lines.append(f"{x['activation']:<9}{s['mean']:>6.2f}{s['std']:>6.2f}{s['saturated']:>6.0%}  [{s['min']:.2g}, {s['max']:.2g}]")
-        lines.append(f"{'':9}{x['verdict']}")
-    axes[2].text(0, 1, "hidden states on held-out text\n\n" + "\n".join(lines), family="monospace", fontsize=9, va="top")
-    return study_title(fig, 4, "Activation function", r)
+    hidden_state_table(axes[2], r["rows"])
+    return finish(fig, 4, "Activation function", r)
+
+
+def value_axis(ax, values, name, ylabel, title):
+    ax.set(xscale="log", xlabel=name, ylabel=ylabel, title=title)
+    ax.set_xticks(values, [f"{v:g}" for v in values])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def final_loss_by_value(ax, r, values, name):
+    """Final held-out loss against the setting, one line per optimizer; diverged seeds noted."""
+    for k, (optimizer, res) in enumerate(r["optimizers"].items()):
+        spread_points(ax, values, res["held_out_loss"], color=f"C{k}", label=optimizer)
+        for v, s in zip(values, res["held_out_loss"]):
+            if diverged_note(s):  # at the point, or at the top if no seed is left
+                where = (v, s["mean"]) if s["mean"] is not None else (v, 0.97 - 0.1 * k)
+                ax.annotate(diverged_note(s).strip(" ()").replace(" diverged", "\ndiverged"), where,
+                            xycoords="data" if s["mean"] is not None else ("data", "axes fraction"),
+                            textcoords="offset points", xytext=(0, 6 if s["mean"] else -2), ha="center",
+                            va="bottom" if s["mean"] else "top",
+                            fontsize=7.5, color=f"C{k}")
+    draw_floor(ax, r["entropy_rate"])
+    value_axis(ax, values, name, "final held-out nats/char", f"final loss against the {name}")
+    ax.margins(x=0.1)
+    ax.legend(fontsize=7)
+
+
+def clipped_share_panel(ax, r, optimizer):
+    """How often each threshold fired, per block of 1,000 steps (mean and single seeds)."""
+    per = as_array(r["optimizers"][optimizer]["clipped_fraction_per_1000"])  # (blocks, thresholds, seeds)
+    steps = r["config"]["steps"]
+    middle = [(i * 1000 + min((i + 1) * 1000, steps)) / 2 for i in range(per.shape[0])]
+    for k, th in enumerate(r["thresholds"]):
+        seed_lines(ax, middle, per[:, k].T, f"C{k + 2}", f"clip {th:g}", marker="o", ms=3)
+    ax.set(xlabel="training step (middle of each block of 1,000)", ylabel="share of steps clipped",
+           xlim=(0, steps), ylim=(-0.03, 1.03), title=f"how often the clip fires ({optimizer})")
+    ax.legend(fontsize=7)
 
 
 def plot_study_clip(r):
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.3))
-    t = r["thresholds"]
-    for name, res in r["optimizers"].items():
-        if "diverged" in res:
-            continue
-        axes[0].plot(t, res["held_out_loss"], "o-", lw=2, label=name)
-        per = np.array(res["clipped_fraction_per_1000"])
-        ax = axes[1] if name == "adagrad" else axes[2]
-        for k, th in enumerate(t):
-            ax.plot(np.arange(len(per)) * 1000, per[:, k], lw=1.5, label=f"clip {th:g}")
-        ax.set(xlabel="training step", ylabel="share of steps clipped", ylim=(-0.03, 1.03),
-               title=f"how often the clip fires ({name})")
-        ax.legend(fontsize=7)
-    draw_floor(axes[0], r["entropy_rate"])
-    axes[0].set(xscale="log", xlabel="clip threshold (global gradient norm)",
-                ylabel="final held-out nats/char", title="final loss against the threshold")
-    axes[0].legend(fontsize=8)
-    return study_title(fig, 5, "Gradient clipping", r)
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
+    final_loss_by_value(axes[0], r, r["thresholds"], "clip threshold")
+    clipped_share_panel(axes[1], r, "sgd")
+    clipped_share_panel(axes[2], r, "adagrad")
+    same = r.get("identical_by_construction")
+    wide = [f"AdaGrad at clip {', '.join(f'{t:g}' for t in same['thresholds'])}: clipped on every step of every seed, "
+            "so these thresholds train the same networks by construction (held-out losses within "
+            f"{same['largest_difference']:.1e})"] if same else []
+    return finish(fig, 5, "Gradient clipping under SGD (momentum 0.9) and AdaGrad", r, wide=wide)
+
+
+def recovery_bars(ax, rows):
+    """Share of generated words inside grammatical sentences, four ways, per method."""
+    measures = [("free running,\nT=0.7", lambda x: [q["grammatical"] for q in x["free_running"]["0.7"]]),
+                ("free running,\nT=1.0", lambda x: [q["grammatical"] for q in x["free_running"]["1.0"]]),
+                ("after an\nintact prime", lambda x: x["recovery"]["intact"]["grammatical"]),
+                ("after a prime\nwith a typo", lambda x: x["recovery"]["corrupted"]["grammatical"])]
+    width = 0.38
+    for i, row in enumerate(rows):
+        spreads = [{"mean": float(np.mean(f(row))), "sd": float(np.std(f(row), ddof=1)), "n": len(f(row)),
+                    "per_seed": f(row)} for _, f in measures]
+        bars = spread_bars(ax, np.arange(len(measures)) + (i - 0.5) * width, spreads, width, color=f"C{i}",
+                           label=row["method"])
+        ax.bar_label(bars, [f"{s['mean']:.0%}" for s in spreads], fontsize=7, padding=2)
+    ax.set_xticks(range(len(measures)), [m for m, _ in measures], fontsize=8)
+    ax.set(ylabel="generated words inside grammatical sentences", ylim=(0, 1.1),
+           title="grammatical text: free running and after a prime")
+    ax.legend(fontsize=8, loc="upper right")
+
+
+def cost_by_step_panel(ax, r):
+    """Scheduled sampling minus teacher forcing in held-out loss at every evaluation (paired
+    over seeds, +-2 SE), beside the mixing rate scheduled sampling had reached by then."""
+    cost = r["cost_by_step"]
+    mean = as_array([d["mean"] for d in cost["gap"]])
+    se = as_array([d["se"] for d in cost["gap"]])
+    ax.fill_between(cost["step"], mean - 2 * se, mean + 2 * se, color="C1", alpha=0.25, lw=0,
+                    label=f"±2 SE (paired over {r['config']['seeds']} seeds)")
+    ax.plot(cost["step"], mean, color="C1", marker=".", **MEAN_LINE, label="mean difference")
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set(xlabel="training step", ylabel="held-out nats/char, scheduled - teacher",
+           title="held-out loss: scheduled sampling minus teacher forcing")
+    twin = ax.twinx()
+    twin.plot(cost["step"], cost["mixing_rate"], color="0.45", ls="--", lw=1.5,
+              label="mixing rate: share of inputs sampled (right axis)")
+    twin.set_ylabel("mixing rate")
+    align_zero(ax, twin, 1.05 * max(cost["mixing_rate"]))
+    handles, labels = ax.get_legend_handles_labels()
+    extra = twin.get_legend_handles_labels()
+    ax.legend(handles + extra[0], labels + extra[1], fontsize=7, loc="upper left")
+
+
+def align_zero(ax, twin, top):
+    """The twin axis from 0 to top, its 0 at the height of ax's 0 (if ax shows 0)."""
+    low, high = ax.get_ylim()
+    twin.set_ylim(top * low / high if low < 0 < high else 0, top)
+    twin.set_yticks([t for t in twin.get_yticks() if 0 <= t <= top])
 
 
 def plot_study_teacher_forcing(r):
-    fig, ax = plt.subplots(figsize=(11, 4.5))
-    measures = [("free running, T=0.7", lambda x: x["free_running"]["0.7"]["grammatical"]),
-                ("free running, T=1.0", lambda x: x["free_running"]["1.0"]["grammatical"]),
-                ("after an intact prime", lambda x: x["recovery"]["intact"]["grammatical"][0]),
-                ("after a prime with a typo", lambda x: x["recovery"]["corrupted"]["grammatical"][0])]
-    width = 0.38
-    for i, row in enumerate(r["rows"]):
-        vals = [f(row) for _, f in measures]
-        bars = ax.bar(np.arange(len(measures)) + (i - 0.5) * width, vals, width,
-                      label=f"{row['method']} (held-out {row['held_out_loss']:.3f})")
-        ax.bar_label(bars, [f"{v:.0%}" for v in vals], fontsize=8)
-    ax.set_xticks(range(len(measures)), [m for m, _ in measures])
-    ax.set(ylabel="generated words inside grammatical sentences", ylim=(0, 1.1))
-    ax.legend(fontsize=9, loc="lower left")
-    return study_title(fig, 6, "Teacher forcing against scheduled sampling: does an error cascade?", r)
+    fig, axes = plt.subplots(1, 3, figsize=(17, 4.8))
+    held_out_panel(axes[0], r["entropy_rate"], row_arms(r["rows"], lambda x: x["method"]))
+    cost_by_step_panel(axes[1], r)
+    recovery_bars(axes[2], r["rows"])
+    return finish(fig, 6, "Teacher forcing and scheduled sampling", r)
 
 
 def plot_study_reservoir(r):
-    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.3))
-    many_curves(a, r["rows"], lambda x: x["name"])
-    draw_floor(a, r["entropy_rate"])
-    names = [x["name"].split(" (")[0] for x in r["rows"]]
-    bars = b.bar(names, [x["gap"] for x in r["rows"]], color=["#2ca02c", "#ff7f0e", "#d62728"])
-    b.bar_label(bars, [f"{x['gap']:.3f}" for x in r["rows"]])
-    b.set(ylabel="final gap to the entropy floor (nats/char)", title="what the frozen weights cost")
-    return study_title(fig, 7, "Reservoir: frozen recurrent weights, trained readout", r)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(13, 4.6))
+    held_out_panel(a, r["entropy_rate"], row_arms(r["rows"], lambda x: x["name"]))
+    names = [x["name"].split(" (")[0] + diverged_note(x["gap"]) for x in r["rows"]]
+    bars = spread_bars(b, np.arange(len(names)), [x["gap"] for x in r["rows"]], 0.6, color=["C0", "C1", "C2"])
+    b.bar_label(bars, [pm(x["gap"]) for x in r["rows"]], fontsize=8, padding=2)
+    b.set_xticks(range(len(names)), names)
+    b.set(ylabel="final gap to the entropy floor (nats/char)", title="final gap to the floor by what is trained")
+    return finish(fig, 7, "Reservoir: frozen recurrent weights, trained readout", r)
 
 
 def plot_study_novel_word(r):
-    fig, ax = plt.subplots(figsize=(10, 4.3))
+    fig, ax = plt.subplots(figsize=(12, 4.8))
     cats = list(r["results"][0]["by_category"])
     width = 0.8 / len(r["results"])
     for i, res in enumerate(r["results"]):
-        vals = [res["by_category"][c] for c in cats]
-        bars = ax.bar(np.arange(len(cats)) + (i - (len(r["results"]) - 1) / 2) * width, vals, width,
-                      label=f'"zog" in place of "{res["replaced"]}" ({res["replaced_word_category"]})')
-        ax.bar_label(bars, [f"{v:.2f}" for v in vals], fontsize=8)
+        own = res["closest_category_is_own"]
+        spreads = [res["by_category"][c] for c in cats]
+        label = (f'"zog" in place of "{res["replaced"]}" ({res["replaced_word_category"]}): closest to its own '
+                 f"category in {sum(own)} of {len(own)} networks")
+        bars = spread_bars(ax, np.arange(len(cats)) + (i - (len(r["results"]) - 1) / 2) * width, spreads, width,
+                           color=f"C{i}", label=label)
+        ax.bar_label(bars, [f"{s['mean']:.2f}" for s in spreads], fontsize=7, padding=2)
     ax.set_xticks(range(len(cats)), cats)
-    ax.set(ylabel='cosine similarity of "zog" to the category', title="whose hidden states does a new word resemble?")
-    ax.legend(fontsize=9)
-    fig.suptitle(f'8. A never-seen word, read by the trained network without training (floor {r["entropy_rate"]:.3f})')
-    fig.tight_layout()
-    return fig
+    ax.set(ylabel='cosine similarity of "zog" to the category', ylim=(0, 1.15),
+           title="cosine similarity of the mean word-end state of \"zog\" to each category's nouns")
+    ax.legend(fontsize=8, loc="upper left")
+    note = [f"the networks' held-out loss: {pm(r['held_out_loss'])} nats/char (mean ± SD over the seeds)"]
+    return finish(fig, 8, 'A never-seen word, "zog", read by the trained networks without training', r, note,
+                  key="bars: mean over the seeds (one network each); error bars: ±1 SD over the seeds")
 
 
-def plot_study_lr(r):
-    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.3))
-    rates, held = r["rates"], r["held_out_loss"]
-    ok = [i for i, h in enumerate(held) if h is not None]
-    a.plot([rates[i] for i in ok], [held[i] for i in ok], "o-", color="black", lw=2)
-    for i, d in enumerate(r["diverged"]):
-        if d:
-            a.annotate("diverged", (rates[i], a.get_ylim()[1]), color="#d62728")
-    draw_floor(a, r["entropy_rate"])
-    a.set(xscale="log", xlabel="learning rate", ylabel="final held-out nats/char",
-          title="final loss against the learning rate")
-    if isinstance(r["curves"], dict):
-        eval_curves(b, r, [f"lr {x:g}" for x in rates])
-    return study_title(fig, 9, "Learning rate", r)
+def grid_cell_text(row):
+    held, horizon = row["held_out_loss"], row["memory_horizon"]
+    if held["mean"] is None:
+        return f"all {len(held['per_seed'])}\ndiverged"
+    return f"{pm(held)}\nh = {pm(horizon, '.1f')}" + diverged_note(held).replace(" (", "\n(")
+
+
+def grid_panel(ax, rows, act, Hs, chunks, norm):
+    """One activation's held-out means as a heatmap, each cell labelled with mean +- SD."""
+    grid = np.full((len(Hs), len(chunks)), np.nan)
+    for x in rows:
+        if x["activation"] == act:
+            i, j = Hs.index(x["hidden"]), chunks.index(x["chunk"])
+            grid[i, j] = np.nan if x["held_out_loss"]["mean"] is None else x["held_out_loss"]["mean"]
+            dark = np.isfinite(grid[i, j]) and grid[i, j] > np.sqrt(norm.vmin * norm.vmax)
+            ax.text(j, i, grid_cell_text(x), ha="center", va="center", fontsize=7.5, color="white" if dark else "black")
+    ax.set(xticks=range(len(chunks)), xticklabels=chunks, yticks=range(len(Hs)), yticklabels=Hs,
+           xlabel="chunk length", title=act)
+    return ax.imshow(grid, cmap="viridis_r", norm=norm, origin="lower", aspect="auto")
+
+
+def grid_notes(r):
+    """The source's "H = 64 within 5 %" claim and the activations' mean differences, per seed."""
+    notes = ["spreads over the seeds (mean ± SD):"]
+    ref = r.get("reference")
+    if ref:
+        notes.append(f"H=64 tanh chunk 25 against the source's reference H=128 tanh chunk 50: "
+                     f"{pm(ref['percent_above'], '.1f')} % above it, {pm(ref['excess_ratio'], '.2f')} times its "
+                     f"excess over the floor, with {ref['parameter_ratio']:.2f} of its parameters")
+    for name, s in r["activation_differences"].items():
+        notes.append(f"{name} held-out loss, averaged over the (H, chunk) cells: {pm(s)} nats/char")
+    return notes if len(notes) > 1 else []
 
 
 def plot_study_grid(r):
-    acts = list(dict.fromkeys(x["activation"] for x in r["rows"]))  # in the order trained
-    Hs = sorted({x["hidden"] for x in r["rows"]})
-    chunks = sorted({x["chunk"] for x in r["rows"]})
-    fig, axes = plt.subplots(1, len(acts), figsize=(15, 4.3), sharey=True)
-    values = [x["held_out_loss"] for x in r["rows"] if not x["diverged"]]
-    vmin, vmax = min(values), max(values)
+    rows = r["rows"]
+    acts = list(dict.fromkeys(x["activation"] for x in rows))  # in the order trained
+    Hs, chunks = sorted({x["hidden"] for x in rows}), sorted({x["chunk"] for x in rows})
+    means = [x["held_out_loss"]["mean"] for x in rows if x["held_out_loss"]["mean"] is not None]
+    norm = matplotlib.colors.LogNorm(min(means), max(means))
+    fig, axes = plt.subplots(1, len(acts) + 1, figsize=(4.8 * len(acts) + 1, 4.8),
+                             gridspec_kw={"width_ratios": [1] * len(acts) + [0.05]})
     for ax, act in zip(axes, acts):
-        grid = np.full((len(Hs), len(chunks)), np.nan)
-        horizon = np.zeros_like(grid)
-        for x in r["rows"]:
-            if x["activation"] == act and not x["diverged"]:
-                grid[Hs.index(x["hidden"]), chunks.index(x["chunk"])] = x["held_out_loss"]
-                horizon[Hs.index(x["hidden"]), chunks.index(x["chunk"])] = x["memory_horizon"]
-        im = ax.imshow(grid, cmap="viridis_r", norm=matplotlib.colors.LogNorm(vmin, vmax), origin="lower")
-        for i in range(len(Hs)):
-            for j in range(len(chunks)):
-                if not np.isnan(grid[i, j]):
-                    ax.text(j, i, f"{grid[i, j]:.3f}\nh={horizon[i, j]:.0f}", ha="center", va="center", fontsize=8,
-                            color="white" if grid[i, j] > np.sqrt(vmin * vmax) else "black")
-        ax.set(xticks=range(len(chunks)), xticklabels=chunks, yticks=range(len(Hs)), yticklabels=Hs,
-               xlabel="chunk length", title=act)
+        im = grid_panel(ax, rows, act, Hs, chunks, norm)
     axes[0].set_ylabel("hidden units H")
-    fig.colorbar(im, ax=axes, label="held-out nats/char", shrink=0.8)
-    fig.suptitle(f"10. Hidden size x activation x chunk length ({r['config']['steps']} steps each; "
-                 f"h = memory horizon in characters)")
-    return fig
+    fig.colorbar(im, cax=axes[-1], label="mean held-out nats/char")
+    plain_log_ticks(axes[-1].yaxis)
+    return finish(fig, 10, "Hidden size x activation x chunk length", r, grid_notes(r),
+                  key="each cell: held-out loss and h, the memory horizon in characters, mean ± SD over the seeds")
+
+
+def plot_study_lr(r):
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
+    final_loss_by_value(axes[0], r, r["rates"], "learning rate")
+    seeds = r["config"]["seeds"]
+    for ax, (optimizer, res) in zip(axes[1:], r["optimizers"].items()):
+        c = res["curves"]
+        held_out_panel(ax, r["entropy_rate"],
+                       [(f"lr {v:g}{diverged_note(res['held_out_loss'][k])}", c["step"],
+                         arm_curves(c, "held_out_loss", k, seeds)) for k, v in enumerate(r["rates"])],
+                       title=f"held-out loss during training ({optimizer})")
+    return finish(fig, 9, "Learning rate under SGD (momentum 0.9) and AdaGrad", r)
 
 
 # study name -> function(results dict of study_<name>.json) -> matplotlib Figure
