@@ -70,8 +70,9 @@ PAPER_FINAL = {("exp1", 0.0): (1.0, 0.5), ("exp1", 1.0): (0.8, 0.96),
 
 @dataclass
 class Config:
-    experiment: str = option("exp1", "which experiment (cds: the child-directed-speech analogue; all: every one)",
-                             choices=[*EXPERIMENTS, "cds", "all"])
+    experiment: str = option("exp1", "which experiment (cds: the analogue of the paper's experiment 3b, re-initialization; "
+                             "cds_3a: of experiment 3a, atomic pre-training; all: every one)",
+                             choices=[*EXPERIMENTS, "cds", "cds_3a", "all"])
     networks: int = option(10, "networks per condition (the paper: 10)")
     steps: int = option(3000, "training steps in all (with pre-training: half of them pre-training)")
     batch: int = option(64, "consecutive windows per step")
@@ -81,11 +82,17 @@ class Config:
     init_bound: float = option(0.125, "every weight and bias starts uniform in +-this")
     eval_every: int = option(50, "steps between balanced-accuracy evaluations")
     seed: int = option(0, "seed of the corpora and initializations", non_negative_int)
-    cue_rate: float = option(0.9, "cds: probability that an adjective or verb is the probe category's own")
+    cue_rate: float = option(0.9, "cds, cds_3a: probability that an adjective or verb is the probe category's own")
+    pretrain_steps: int = option(300, "cds_3a: pre-training steps before the --steps of child-directed-style text "
+                                 "(the atomicity-bias networks learn the probes' categories from probe-label pairs)")
+    dtype: str = option(None, "arithmetic of training: float64, or float32 (the LSTM twice as fast; its results "
+                        "stay within the seed spread of float64's, see atomic_states.md). Evaluation is float64",
+                        str, choices=["float64", "float32"], default_text="float32 LSTM, float64 RNN")
     workers: int = sweep.workers_field("--experiment all: ", "experiments")
     scheduler: str = sweep.scheduler_field("--experiment all: ", "experiments")
     sweep_dir: str = sweep.sweep_dir_field("--experiment all: ", "experiments", "results/atomic_states/sweep")
-    quick: bool = option(False, "a seconds-long smoke run (3 networks per condition, 300 steps)")
+    quick: bool = option(False, "a seconds-long smoke run (3 networks per condition, 300 steps, 100 pre-training "
+                         "steps in cds_3a)")
     save_results: str = option(None, "write the results as JSON to this path", output_file)
     save_params: str = option(None, "one experiment: write the trained parameters of all its networks "
                               "(conditions x networks, in that order; cds: baselines, then re-initialized) "
@@ -95,13 +102,21 @@ class Config:
 
 def resolve(cfg):
     if cfg.quick:
-        cfg = dataclasses.replace(cfg, networks=min(cfg.networks, 3), steps=min(cfg.steps, 300))
+        cfg = dataclasses.replace(cfg, networks=min(cfg.networks, 3), steps=min(cfg.steps, 300),
+                                  pretrain_steps=min(cfg.pretrain_steps, 100))
     return cfg
+
+
+def train_dtype(cfg, cell):
+    """The training arithmetic: --dtype, else float32 for the LSTM and float64 for the RNN."""
+    return np.dtype(cfg.dtype or ("float32" if cell == "lstm" else "float64"))
 
 
 def check(cfg):
     """Everything wrong with the command line: flags that would be ignored, then the settings."""
-    problems = only_with(cfg, ["cue_rate"], cfg.experiment in ("cds", "all"), "to --experiment cds (or all)")
+    problems = only_with(cfg, ["cue_rate"], cfg.experiment in ("cds", "cds_3a", "all"),
+                         "to --experiment cds, cds_3a (or all)")
+    problems += only_with(cfg, ["pretrain_steps"], cfg.experiment in ("cds_3a", "all"), "to --experiment cds_3a (or all)")
     if cfg.experiment == "all" and cfg.save_params is not None:
         problems.append("--save-params saves one experiment's networks; choose one --experiment")
     problems += only_with(cfg, ["workers", "scheduler", "sweep_dir"], cfg.experiment == "all", "with --experiment all")
@@ -110,7 +125,7 @@ def check(cfg):
 
 
 def validate(cfg):
-    problems = at_least_one(cfg, ("networks", "batch", "hidden", "eval_every"))
+    problems = at_least_one(cfg, ("networks", "batch", "hidden", "eval_every", "pretrain_steps"))
     if cfg.steps < 2 * LOSS_WINDOW:  # pre-training and the re-initialization split the steps in half
         problems.append(f"--steps must be at least {2 * LOSS_WINDOW} (got {cfg.steps})")
     if cfg.lr is not None and not cfg.lr > 0:
@@ -171,8 +186,9 @@ def make_streams(cfg, experiment):
 
 # --- model --------------------------------------------------------------------------------------
 
-def init_params(cfg, cell, K, vocab=V, seed_key=99):
-    """Every weight and bias uniform in +-init_bound, one draw per network, (K, ...) arrays.
+def init_params(cfg, cell, K, vocab=V, seed_key=99, dtype=np.float64):
+    """Every weight and bias uniform in +-init_bound, one draw per network, (K, ...) arrays
+    (drawn in float64, then cast to dtype: the same numbers in either arithmetic).
     W_emb (H, V): the embedding; then the RNN (W_xh, W_hh, b_h) or LSTM (W_x, W_h, b) on it;
     then W_hy (V, H), b_y (V,)."""
     H, a, V = cfg.hidden, cfg.init_bound, vocab
@@ -182,29 +198,42 @@ def init_params(cfg, cell, K, vocab=V, seed_key=99):
     else:
         shapes.update(W_x=(4 * H, H), W_h=(4 * H, H), b=(4 * H,))
     rng = np.random.default_rng([cfg.seed, seed_key])
-    return {k: rng.uniform(-a, a, size=(K, *s)) for k, s in shapes.items()}
+    return {k: rng.uniform(-a, a, size=(K, *s)).astype(dtype) for k, s in shapes.items()}
 
 
-def one_hot(ids, vocab):
-    return (ids[..., None] == np.arange(vocab)).astype(np.float64)
+def as_float64(params):
+    """The parameters in float64 (no copy when they already are): every evaluation runs in it."""
+    return {k: v.astype(np.float64, copy=False) for k, v in params.items()}
 
 
-def loss_and_grads(params, cell, ids):
+def one_hot(ids, vocab, dtype=np.float64):
+    return (ids[..., None] == np.arange(vocab)).astype(dtype)
+
+
+def forward(params, cell, ids):
     """ids (3 + 1, K, B): three input words and the target. The state starts at zero for each
-    window; the loss is the cross-entropy of the 4th word, averaged over the batch."""
-    x = one_hot(ids[:-1], params["W_emb"].shape[-1])  # (3, K, B, V)
+    window. Returns the cross-entropy of the 4th word averaged over the batch, (K,), and what
+    backward needs."""
+    dtype = params["W_emb"].dtype
+    x = one_hot(ids[:-1], params["W_emb"].shape[-1], dtype)  # (3, K, B, V)
     e = x @ params["W_emb"].mT  # (3, K, B, H) embeddings
     K, B, H = ids.shape[1], ids.shape[2], params["W_emb"].shape[1]
-    zeros = np.zeros((K, B, H))
+    zeros = np.zeros((K, B, H), dtype)
     if cell == "rnn":
         h, cache = rnn.forward(e, zeros, params, "tanh")
     else:
         h, _, cache = lstm.forward(e, zeros, zeros, params)
     logits, out_cache = readout.forward(h[-1], params)  # (K, B, V)
-    loss, dlogits = losses.softmax_cross_entropy(logits[None], ids[-1:])
+    loss, dlogits = losses.softmax_cross_entropy(logits[None], ids[-1:])  # (K,), dL/dlogits (1, K, B, V)
+    return loss, (cell, x, h, cache, out_cache, dlogits)
+
+
+def loss_and_grads(params, cell, ids):
+    """The loss (K,) and its gradient for every parameter (the same keys and shapes)."""
+    loss, (cell, x, h, cache, out_cache, dlogits) = forward(params, cell, ids)
     dh = np.zeros_like(h)
     dh_last, grads = readout.backward(dlogits[0], out_cache)
-    dh[-1] = dh_last
+    dh[-1] = dh_last  # only the last step feeds the loss
     de, core = core_backward(cell, dh, cache)
     grads.update(core)
     grads["W_emb"] = outer_sum(de, x, params["W_emb"].shape)  # sum dE x^T   (K, H, V)
@@ -220,15 +249,28 @@ def core_backward(cell, dh, cache):
     return de, dp
 
 
-def word_states(params, cell, words):
-    """The representation of each word: the hidden state after presenting the word alone
-    from a zero state, (K, n_words, H); for the RNN tanh(W_xh e_w + b_h)."""
-    e = params["W_emb"][..., words].mT[None]  # (1, K, n, H)
+def run_core(params, cell, words):
+    """Present words (T, n) in order from a zero state to every network; the last hidden
+    state, (K, n, H), in float64."""
+    params = as_float64(params)
+    e = params["W_emb"].mT[:, words].swapaxes(0, 1)  # (K, T, n, H) -> (T, K, n, H)
     K, n, H = e.shape[1], e.shape[2], e.shape[3]
     zeros = np.zeros((K, n, H))
     if cell == "rnn":
-        return rnn.forward(e, zeros, params, "tanh")[0][0]
-    return lstm.forward(e, zeros, zeros, params)[0][0]
+        return rnn.forward(e, zeros, params, "tanh")[0][-1]
+    return lstm.forward(e, zeros, zeros, params)[0][-1]
+
+
+def word_states(params, cell, words):
+    """The representation of each word: the hidden state after presenting the word alone
+    from a zero state, (K, n_words, H); for the RNN tanh(W_xh e_w + b_h)."""
+    return run_core(params, cell, np.asarray(words)[None])
+
+
+def composite_states(params, cell, first, second):
+    """The paper's footnote 12: the hidden state after the two words first[i], second[i]
+    (e.g. A_i X_i), from a zero state, (K, n, H)."""
+    return run_core(params, cell, np.stack([first, second]))
 
 
 # --- balanced accuracy --------------------------------------------------------------------------
@@ -266,20 +308,29 @@ def slot_accuracy(params, cell, first_word):
     return balanced_accuracy(cosine_similarity(word_states(params, cell, np.arange(first_word, first_word + N_SLOT))))
 
 
+def composite_accuracy(params, cell, slot):
+    """Balanced accuracy of the 32 composite states of X word i with its partner, per network,
+    (K,): A_i then X_i in the alpha experiments, X_i then B_i in the beta ones."""
+    i = np.arange(N_SLOT)
+    first, second = (A0 + i, X0 + i) if slot == "alpha" else (X0 + i, B0 + i)
+    return balanced_accuracy(cosine_similarity(composite_states(params, cell, first, second)))
+
+
 # --- training -----------------------------------------------------------------------------------
 
 def run_experiment(cfg, experiment, verbose=True, callback=None):
     """Train the 3 conditions x cfg.networks networks of an experiment as one population.
     callback(step, params, cell), if given, is called at every evaluation (the GIF script
     takes its snapshots there). Returns (result, params): per-condition curves of balanced
-    accuracy (mean and sd over networks), each network's final numbers (per_seed), and the
-    trained parameters; network k belongs to condition k // cfg.networks."""
+    accuracy (mean and sd over networks), each network's final numbers (per_seed), the
+    comparisons between conditions with their verdicts, and the trained parameters;
+    network k belongs to condition k // cfg.networks."""
     cfg = resolve(cfg)
     cell, slot, pretrain, default_lr = EXPERIMENTS[experiment]
     lr = default_lr if cfg.lr is None else cfg.lr
     K = len(LEVELS) * cfg.networks
     streams = make_streams(cfg, experiment)  # (K, n)
-    params = init_params(cfg, cell, K)
+    params = init_params(cfg, cell, K, dtype=train_dtype(cfg, cell))
     cue = A0 if slot == "alpha" else B0  # the redundant slot whose words we also score
     steps, acc_x, acc_cue = [], [], []
     losses_seen = np.empty((cfg.steps, K))  # training loss per step and network
@@ -298,12 +349,27 @@ def run_experiment(cfg, experiment, verbose=True, callback=None):
                 break
             losses_seen[step] = sgd_step(params, cell, streams, step, cfg.batch, lr)
     acc_x, acc_cue = np.array(acc_x), np.array(acc_cue)  # (evaluations, K)
+    heldout = heldout_loss(params, cell, heldout_streams(cfg, experiment))  # (K,) nats per word
+    composite = composite_accuracy(params, cell, slot)  # (K,)
     result = summarize(experiment, cfg, steps, acc_x, acc_cue, slot, lr, time.perf_counter() - start)
     result["final_loss"] = final_loss(losses_seen, LOSS_WINDOW).tolist()
-    result["per_seed"] = [{"network": k, "condition": LEVELS[k // cfg.networks], "x_final": float(acc_x[-1, k]),
-                           "cue_final": float(acc_cue[-1, k]), "final_loss": result["final_loss"][k]}
-                          for k in range(K)]
+    n = cfg.networks
+    for c, condition in enumerate(result["conditions"]):
+        members = slice(c * n, (c + 1) * n)
+        condition["perplexity_final"] = mean_sd(np.exp(heldout[members]))
+        condition["perplexity_floor"] = float(np.exp(entropy_floor(*condition_schedule(experiment, condition["level"])[-1][1:])))
+        condition["composite_final"] = mean_sd(composite[members])
+    result["per_seed"] = [{"network": k, "condition": LEVELS[k // n], "x_final": float(acc_x[-1, k]),
+                           "cue_final": float(acc_cue[-1, k]), "final_loss": result["final_loss"][k],
+                           "heldout_loss": float(heldout[k]), "perplexity": float(np.exp(heldout[k])),
+                           "composite_final": float(composite[k])} for k in range(K)]
+    result["comparisons"] = experiment_comparisons(experiment, result["per_seed"], n)
     return result, params
+
+
+def mean_sd(values):
+    """[mean, sd] over networks (sd: the population standard deviation, as in every table)."""
+    return [float(np.mean(values)), float(np.std(values))]
 
 
 def final_loss(losses_seen, window):
@@ -312,17 +378,122 @@ def final_loss(losses_seen, window):
     return losses_seen[-window:].mean(axis=0)
 
 
+def window_ids(streams, first, batch):
+    """The batch consecutive windows that start at word `first` of every stream: (4, K, B)."""
+    words = streams[:, first:first + batch + WINDOW - 1]  # (K, B + 3)
+    return np.stack([words[:, t:t + batch] for t in range(WINDOW)])
+
+
 def sgd_step(params, cell, streams, step, batch, lr):
     """One step of plain SGD on the next `batch` consecutive windows of every network's
     stream (one ordered pass). Returns the per-network loss."""
-    first = step * batch
-    windows = streams[:, first:first + batch + WINDOW - 1]
-    ids = np.stack([windows[:, t:t + batch] for t in range(WINDOW)])  # (4, K, B)
-    loss, grads = loss_and_grads(params, cell, ids)
+    loss, grads = loss_and_grads(params, cell, window_ids(streams, step * batch, batch))
     check_finite(loss, step + 1, "lower --lr")
     for k, g in grads.items():
         params[k] -= lr * g  # w <- w - lr dL/dw
     return loss
+
+
+# --- held-out perplexity (the paper's section 3.7) -----------------------------------------------
+
+HELDOUT_WINDOWS = 4096  # windows of held-out text per network (4,096 words)
+
+
+def heldout_streams(cfg, experiment):
+    """A fresh stream per network, from the condition's last phase (what it trained on at the
+    end), (K, HELDOUT_WINDOWS + 3). Network n of every condition draws from the same seed, so
+    where conditions end on the same text distribution (the pre-training experiments) they are
+    scored on the same words: a paired comparison."""
+    streams = []
+    for level in LEVELS:
+        last_phase = [(1.0, *condition_schedule(experiment, level)[-1][1:])]
+        for n in range(cfg.networks):
+            streams.append(make_stream(np.random.default_rng([cfg.seed, 1000, n]), HELDOUT_WINDOWS, last_phase))
+    return np.stack(streams)
+
+
+def heldout_loss(params, cell, streams, chunk=512):
+    """Mean next-word cross-entropy over every window of each network's held-out stream, in
+    nats, (K,); perplexity = exp(this). Forward only, float64, chunk windows at a time."""
+    params = as_float64(params)
+    n_windows = streams.shape[1] - WINDOW + 1
+    total = np.zeros(streams.shape[0])
+    for first in range(0, n_windows, chunk):
+        size = min(chunk, n_windows - first)
+        total += forward(params, cell, window_ids(streams, first, size))[0] * size
+    return total / n_windows
+
+
+def cue_entropy(rate, n=N_SLOT):
+    """Entropy (nats) of a word that is a given word's partner with probability rate, else
+    uniform over n: p(partner) = rate + (1 - rate) / n, each of the other n - 1: (1 - rate) / n."""
+    hit, miss = rate + (1 - rate) / n, (1 - rate) / n
+    return -(hit * np.log(hit) + ((n - 1) * miss * np.log(miss) if miss > 0 else 0.0))
+
+
+def entropy_floor(alpha, beta):
+    """The lowest cross-entropy per word (nats) that any model reading 3 words can reach on
+    the A X B Y stream: the mean over the four positions of the next word's entropy given
+    the three before it. A: independent of the sequence before, log 32; X given A:
+    cue_entropy(alpha); B given X: cue_entropy(beta); Y given X: log 8 (its category's 8)."""
+    return (np.log(N_SLOT) + cue_entropy(alpha) + cue_entropy(beta) + np.log(N_SLOT // N_CATEGORIES)) / 4
+
+
+# --- comparisons between conditions, with their verdicts ----------------------------------------
+
+Z = 2.0  # a difference is resolved when it exceeds Z standard errors of the difference
+
+
+def compare(a, b, paired=False):
+    """b - a over the networks of two conditions: the difference of means, its standard error
+    (unpaired: sqrt(var_a / n_a + var_b / n_b); paired, network by network: sd(b - a) / sqrt(n),
+    sample variances), and the direction: "higher", "lower", or "not resolved at N seeds"
+    when |difference| <= Z se."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if paired:
+        se = np.std(b - a, ddof=1) / np.sqrt(len(a))
+    else:
+        se = np.sqrt(np.var(a, ddof=1) / len(a) + np.var(b, ddof=1) / len(b))
+    difference = float(b.mean() - a.mean())
+    resolved = abs(difference) > Z * se
+    direction = ("higher" if difference > 0 else "lower") if resolved else f"not resolved at {min(len(a), len(b))} seeds"
+    return {"difference": difference, "se": float(se), "direction": direction}
+
+
+def verdict(direction, paper):
+    """agrees / disagrees with the paper's direction ("higher", "lower"); for the paper's
+    "no difference" (None) a resolved difference is reported as one; unresolved stays so."""
+    if direction.startswith("not resolved"):
+        return direction
+    if paper is None:
+        return f"{direction} (the paper reports no difference)"
+    return "agrees" if direction == paper else "disagrees"
+
+
+# (measure, condition from, condition to, the paper's direction of to - from; None: no difference)
+COMPARISONS = {
+    "exp1": [("x_final", 0.0, 1.0, "lower"), ("cue_final", 0.0, 1.0, "higher"),
+             ("x_final", 0.0, 0.5, "lower"), ("cue_final", 0.0, 0.5, "higher")],
+    "exp2": [("x_final", 0.0, 0.5, "lower"), ("x_final", 0.5, 1.0, "lower"), ("x_final", 0.0, 1.0, "lower"),
+             ("cue_final", 0.0, 1.0, "higher"), ("perplexity", 0.0, 1.0, None)],
+    "exp1_alpha": [("x_final", 0.0, 1.0, "lower"), ("cue_final", 0.0, 1.0, "higher")],
+    "exp2_alpha": [("x_final", 0.0, 1.0, "lower"), ("cue_final", 0.0, 1.0, "higher"), ("perplexity", 0.0, 1.0, None)],
+}
+COMPARISONS["lstm_exp1"], COMPARISONS["lstm_exp2"] = COMPARISONS["exp1"], COMPARISONS["exp2"]  # "similar results"
+
+
+def experiment_comparisons(experiment, per_seed, n):
+    """The experiment's comparisons (COMPARISONS), each with its numbers and verdict. Networks
+    of the pre-training experiments' conditions are scored on the same held-out words, so
+    their perplexities are compared network by network (paired)."""
+    out = []
+    for measure, low, high, paper in COMPARISONS[experiment]:
+        a, b = ([s[measure] for s in per_seed if s["condition"] == level] for level in (low, high))
+        paired = measure == "perplexity" and EXPERIMENTS[experiment][2]
+        c = compare(a, b, paired)
+        out.append({"measure": measure, "from": low, "to": high, "paper": paper, "paired": paired, **c,
+                    "verdict": verdict(c["direction"], paper)})
+    return out
 
 
 def summarize(experiment, cfg, steps, acc_x, acc_cue, slot, lr, seconds):
@@ -338,8 +509,8 @@ def summarize(experiment, cfg, steps, acc_x, acc_cue, slot, lr, seconds):
     return {"experiment": experiment, "cell": EXPERIMENTS[experiment][0], "slot": slot,
             "cue_words": "A" if slot == "alpha" else "B", "pretrain": EXPERIMENTS[experiment][2],
             "pretrain_steps": cfg.steps // 2 if EXPERIMENTS[experiment][2] else 0,
-            "lr": lr, "networks": n, "steps": steps, "conditions": conditions, "seconds": seconds,
-            "paper": PAPER[experiment]}
+            "lr": lr, "dtype": train_dtype(cfg, EXPERIMENTS[experiment][0]).name, "networks": n, "steps": steps,
+            "conditions": conditions, "seconds": seconds, "paper": PAPER[experiment]}
 
 
 def print_progress(experiment, step, cfg, x, cue, slot, start):
@@ -349,15 +520,27 @@ def print_progress(experiment, step, cfg, x, cue, slot, start):
     print(f"  {experiment} step {step:5d}  " + "   ".join(parts) + f"   {time.perf_counter() - start:5.1f} s", flush=True)
 
 
+def print_comparisons(comparisons):
+    print(f"  comparisons (a difference counts when it exceeds {Z:g} standard errors):")
+    for c in comparisons:
+        print(f"    {c['measure']:<16} {c['from']:g} -> {c['to']:g}: {c['difference']:+.3f} +- {c['se']:.3f}"
+              f"{' (paired)' if c['paired'] else ''}   paper: {c['paper'] or 'no difference'}   -> {c['verdict']}")
+
+
 def print_result(r):
     w = r["cue_words"]
     what = ("pre-trained with " if r["pretrain"] else "") + ("alpha" if r["slot"] == "alpha" else "beta")
     print(f"\n{r['experiment']} ({r['cell']}, lr {r['lr']}, {r['networks']} networks per condition, "
           f"{r['steps'][-1]} steps): balanced accuracy, mean +- sd")
-    print(f"  {what:<24}{'X final':>14}{'X peak':>9}{w + ' final':>14}")
+    composite = "A X" if r["slot"] == "alpha" else "X B"
+    print(f"  {what:<24}{'X final':>14}{'X peak':>9}{w + ' final':>14}{composite + ' states':>16}"
+          f"{'held-out perplexity':>22}{'floor':>7}")
     for c in r["conditions"]:
         print(f"  {c['level']:<24g}{c['x_final'][0]:>8.3f} +-{c['x_final'][1]:.3f}{c['x_peak']:>9.3f}"
-              f"{c['cue_final'][0]:>8.3f} +-{c['cue_final'][1]:.3f}")
+              f"{c['cue_final'][0]:>8.3f} +-{c['cue_final'][1]:.3f}{c['composite_final'][0]:>10.3f} +-"
+              f"{c['composite_final'][1]:.3f}{c['perplexity_final'][0]:>14.2f} +-{c['perplexity_final'][1]:.2f}"
+              f"{c['perplexity_floor']:>9.2f}")
+    print_comparisons(r["comparisons"])
     print(f"  paper: {r['paper']}")
     print(f"  ({r['seconds']:.1f} s)")
 
@@ -460,7 +643,14 @@ def run_cds(cfg, verbose=True):
             loss = sgd_step(params, "rnn", streams, step, cfg.batch, lr)
             if step >= half:
                 losses_seen[step - half] = loss
-    return summarize_cds(cfg, curve, final_loss(losses_seen, LOSS_WINDOW), start), params
+    heldout = heldout_loss(params, "rnn", np.concatenate([cds_heldout_streams(cfg)] * 2))  # both branches, same words
+    return summarize_cds(cfg, curve, final_loss(losses_seen, LOSS_WINDOW), heldout, start), params
+
+
+def cds_heldout_streams(cfg):
+    """Fresh analogue text for each of the cfg.networks networks, (n, HELDOUT_WINDOWS + 3)."""
+    return np.stack([cds_stream(np.random.default_rng([cfg.seed, 1000, k]), HELDOUT_WINDOWS + WINDOW - 1, cfg.cue_rate)
+                     for k in range(cfg.networks)])
 
 
 def print_cds_progress(curve, step, n, half, start):
@@ -470,9 +660,9 @@ def print_cds_progress(curve, step, n, half, start):
     print(f"  cds step {step:5d}  probe accuracy (embedding) {where}   {time.perf_counter() - start:5.1f} s", flush=True)
 
 
-def summarize_cds(cfg, curve, last_loss, start):
+def summarize_cds(cfg, curve, last_loss, heldout, start):
     """The curves before and after the split, and each network's final numbers (per_seed:
-    the n baselines, then the n re-initialized networks). last_loss: (2n,)."""
+    the n baselines, then the n re-initialized networks). last_loss, heldout: (2n,)."""
     n, half = cfg.networks, cfg.steps // 2
     split = curve["steps"].index(half)
     out = {"experiment": "cds", "cell": "rnn", "analogue": True, "networks": n, "steps": curve["steps"],
@@ -487,13 +677,35 @@ def summarize_cds(cfg, curve, last_loss, start):
             "pretraining_mean": before.mean(1).tolist(),
             "baseline_mean": after[:, :n].mean(1).tolist(), "baseline_sd": after[:, :n].std(1).tolist(),
             "reinit_mean": after[:, n:].mean(1).tolist(), "reinit_sd": after[:, n:].std(1).tolist(),
+            "at_split": mean_sd(after[0, :n]),
             "baseline_final": [float(after[-1, :n].mean()), float(after[-1, :n].std())],
             "reinit_final": [float(after[-1, n:].mean()), float(after[-1, n:].std())],
             "reinit_lowest": float(after[:, n:].mean(1).min())}
     out["final_loss"] = {"baseline": float(np.mean(last_loss[:n])), "reinit": float(np.mean(last_loss[n:]))}
+    out["perplexity"] = {"baseline": mean_sd(np.exp(heldout[:n])), "reinit": mean_sd(np.exp(heldout[n:]))}
     out["per_seed"] = [{"network": k, "branch": "baseline" if k < n else "reinit",
                         "embedding_final": float(curve["embedding"][-1][k]), "state_final": float(curve["state"][-1][k]),
-                        "final_loss": float(last_loss[k])} for k in range(2 * n)]
+                        "final_loss": float(last_loss[k]), "heldout_loss": float(heldout[k]),
+                        "perplexity": float(np.exp(heldout[k]))} for k in range(2 * n)]
+    out["comparisons"] = branch_comparisons(out["per_seed"], "baseline", "reinit", CDS_PAPER_DIRECTIONS)
+    return out
+
+
+# The paper's experiment 3b, re-initialized against baseline at the end: its numbers put
+# categorization lower (65.71 +- 0.17 against 66.29 +- 0.17, margins of error), although its
+# text says the re-initialized networks "surpass" the baseline; perplexity: no significant difference.
+CDS_PAPER_DIRECTIONS = {"embedding_final": "lower", "state_final": "lower", "perplexity": None}
+
+
+def branch_comparisons(per_seed, base, other, paper_directions):
+    """other - base for each measure, network by network (both branches of network k read the
+    same text and are scored on the same held-out words)."""
+    out = []
+    for measure, paper in paper_directions.items():
+        a, b = ([s[measure] for s in per_seed if s["branch"] == branch] for branch in (base, other))
+        c = compare(a, b, paired=True)
+        out.append({"measure": measure, "from": base, "to": other, "paper": paper, "paired": True, **c,
+                    "verdict": verdict(c["direction"], paper)})
     return out
 
 
@@ -508,6 +720,145 @@ def print_cds(r):
               f"{x['reinit_final'][0]:>16.3f} +-{x['reinit_final'][1]:.3f}{x['reinit_lowest']:>22.3f}")
     print(f"  final training loss (mean of the last {r['loss_window']} steps): baseline {r['final_loss']['baseline']:.3f}, "
           f"re-initialized {r['final_loss']['reinit']:.3f}")
+    ppl = r["perplexity"]
+    print(f"  held-out perplexity: baseline {ppl['baseline'][0]:.2f} +- {ppl['baseline'][1]:.2f}, "
+          f"re-initialized {ppl['reinit'][0]:.2f} +- {ppl['reinit'][1]:.2f}")
+    print_branch_comparisons(r["comparisons"])
+    print(f"  paper: {r['paper']}")
+    print(f"  ({r['seconds']:.1f} s)")
+
+
+def print_branch_comparisons(comparisons):
+    print(f"  {comparisons[0]['to']} - {comparisons[0]['from']}, network by network (counts beyond {Z:g} standard errors):")
+    for c in comparisons:
+        print(f"    {c['measure']:<16} {c['difference']:+.3f} +- {c['se']:.3f}   paper: {c['paper'] or 'no difference'}"
+              f"   -> {c['verdict']}")
+
+
+# --- an analogue of the paper's experiment 3a: is atomicity stable? ------------------------------
+
+CDS_LABELS = 2  # nonsense label words per category, after the analogue's vocabulary
+
+
+def label_stream(rng, n_tokens):
+    """The atomic pre-training text of cds_3a (the paper's X_i Y_i sequences): pairs PROBE
+    LABEL, the label one of the probe category's CDS_LABELS nonsense words, nothing else."""
+    first_label = cds_vocabulary()[1]
+    n_pairs = n_tokens // 2 + 1
+    probes = rng.integers(CDS_PROBES, size=n_pairs)
+    labels = first_label + CDS_LABELS * (probes % CDS_CATEGORIES) + rng.integers(CDS_LABELS, size=n_pairs)
+    return np.stack([probes, labels], axis=1).ravel()[:n_tokens]
+
+
+def train_phase(params, streams, first_step, n_steps, cfg, lr, evaluate):
+    """n_steps SGD steps on streams (K, words), numbered from first_step (evaluate(step, params)
+    runs at every multiple of eval_every, and at the last step); returns the losses (n_steps, K)."""
+    losses_seen = np.empty((n_steps, streams.shape[0]))
+    with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is caught by check_finite instead
+        for i in range(n_steps):
+            if (first_step + i) % cfg.eval_every == 0:
+                evaluate(first_step + i, params)
+            losses_seen[i] = sgd_step(params, "rnn", streams, i, cfg.batch, lr)
+    evaluate(first_step + n_steps, params)
+    return losses_seen
+
+
+def run_cds_3a(cfg, verbose=True):
+    """Atomic pre-training, then long training on the analogue text (the paper's experiment
+    3a). Networks 0..n-1 (baseline) pre-train on the analogue text; networks n..2n-1
+    (atomicity bias) on probe-label pairs, after which their probes' embedding columns are
+    moved into freshly initialized networks. Then both train cfg.steps steps on the same
+    text. Returns (result, params of the 2n networks)."""
+    cfg = resolve(cfg)
+    n, pre, batch = cfg.networks, cfg.pretrain_steps, cfg.batch
+    vocab = cds_vocabulary()[1] + CDS_CATEGORIES * CDS_LABELS
+    lr = 0.4 if cfg.lr is None else cfg.lr
+    text = np.stack([cds_stream(np.random.default_rng([cfg.seed, 7, k]), (pre + cfg.steps) * batch + WINDOW,
+                                cfg.cue_rate) for k in range(n)])  # (n, words): the same text for both conditions
+    labels = np.stack([label_stream(np.random.default_rng([cfg.seed, 9, k]), pre * batch + WINDOW) for k in range(n)])
+    params = init_params(cfg, "rnn", 2 * n, vocab)
+    curve = {"steps": [], "embedding": [], "state": []}
+    start = time.perf_counter()
+
+    def evaluate(step, p):
+        if curve["steps"] and curve["steps"][-1] == step:
+            return  # the last step of pre-training is the first of the long phase
+        emb, state = probe_accuracy(p, "rnn")
+        for key, value in (("steps", step), ("embedding", emb), ("state", state)):
+            curve[key].append(value)
+        if verbose and step % (cfg.eval_every * 10) == 0:
+            print(f"  cds_3a step {step:5d}  probe accuracy (embedding) baseline {emb[:n].mean():.3f}  atomicity "
+                  f"bias {emb[n:].mean():.3f}   {time.perf_counter() - start:5.1f} s", flush=True)
+
+    pre_words = pre * batch + WINDOW - 1
+    train_phase(params, np.concatenate([text[:, :pre_words], labels[:, :pre_words]]), 0, pre, cfg, lr, evaluate)
+    fresh = init_params(cfg, "rnn", n, vocab, seed_key=123)
+    fresh["W_emb"][..., :CDS_PROBES] = params["W_emb"][n:, :, :CDS_PROBES]  # the learned probe columns move
+    for k in params:
+        params[k][n:] = fresh[k]
+    rest = text[:, pre * batch:]
+    losses_seen = train_phase(params, np.concatenate([rest, rest]), pre, cfg.steps, cfg, lr, evaluate)
+    heldout = heldout_loss(params, "rnn", np.concatenate([cds_heldout_streams(cfg)] * 2))
+    return summarize_cds_3a(cfg, curve, final_loss(losses_seen, LOSS_WINDOW), heldout, start), params
+
+
+# The paper's experiment 3a, atomicity bias against baseline at the end: categorization "well
+# above"; perplexity 69.39 +- 0.58 against 69.58 +- 0.84, no significant difference.
+CDS_3A_PAPER_DIRECTIONS = {"embedding_final": "higher", "state_final": "higher", "perplexity": None}
+
+
+def summarize_cds_3a(cfg, curve, last_loss, heldout, start):
+    """Each condition's curves (mean, sd over its n networks), its numbers at the end of
+    pre-training and at the end, and the paired comparisons."""
+    n, pre = cfg.networks, cfg.pretrain_steps
+    steps = np.array(curve["steps"])
+    at_transfer = int(np.flatnonzero(steps == pre)[0])
+    out = {"experiment": "cds_3a", "cell": "rnn", "analogue": True, "networks": n, "steps": curve["steps"],
+           "cue_rate": cfg.cue_rate, "pretrain_steps": pre, "loss_window": LOSS_WINDOW,
+           "paper": "experiment 3a on AO-CHILDES: after 37K steps of probe-label pairs and about 3M steps of "
+                    "child-directed speech, the atomicity-bias networks degrade slowly and end well above the "
+                    "baseline; perplexity 69.39 +- 0.58 (atomicity bias) vs 69.58 +- 0.84 (baseline)"}
+    for rep in ("embedding", "state"):
+        acc = np.array(curve[rep])  # (evaluations, 2n)
+        out[rep] = {}
+        for name, members in (("baseline", slice(0, n)), ("atomic", slice(n, 2 * n))):
+            a = acc[:, members]
+            out[rep][name] = {"mean": a.mean(1).tolist(), "sd": a.std(1).tolist(),
+                              "at_transfer": mean_sd(a[at_transfer]), "final": mean_sd(a[-1]),
+                              "lowest_after": float(a[at_transfer:].mean(1).min())}
+    out["final_loss"] = {"baseline": float(np.mean(last_loss[:n])), "atomic": float(np.mean(last_loss[n:]))}
+    out["perplexity"] = {"baseline": mean_sd(np.exp(heldout[:n])), "atomic": mean_sd(np.exp(heldout[n:]))}
+    out["per_seed"] = [{"network": k, "branch": "baseline" if k < n else "atomic",
+                        "embedding_at_transfer": float(curve["embedding"][at_transfer][k]),
+                        "state_at_transfer": float(curve["state"][at_transfer][k]),
+                        "embedding_final": float(curve["embedding"][-1][k]), "state_final": float(curve["state"][-1][k]),
+                        "final_loss": float(last_loss[k]), "heldout_loss": float(heldout[k]),
+                        "perplexity": float(np.exp(heldout[k]))} for k in range(2 * n)]
+    out["comparisons"] = branch_comparisons(out["per_seed"], "baseline", "atomic", CDS_3A_PAPER_DIRECTIONS)
+    atomic = [s for s in out["per_seed"] if s["branch"] == "atomic"]
+    drift = compare([s["embedding_at_transfer"] for s in atomic], [s["embedding_final"] for s in atomic], paired=True)
+    out["atomic_drift"] = {**drift, "paper": "lower", "verdict": verdict(drift["direction"], "lower")}
+    out["seconds"] = time.perf_counter() - start
+    return out
+
+
+def print_cds_3a(r):
+    print(f"\ncds_3a (an analogue of the paper's experiment 3a: {r['pretrain_steps']} steps of pre-training, then "
+          f"{r['steps'][-1] - r['pretrain_steps']} on generated child-directed-style text, cue rate {r['cue_rate']}; "
+          f"{r['networks']} networks per condition)")
+    print(f"  {'probe representation':<22}{'condition':<16}{'end of pre-training':>22}{'at the end':>18}{'lowest after':>14}")
+    for rep, name in (("embedding", "embedding column"), ("state", "hidden state")):
+        for cond in ("baseline", "atomic"):
+            x = r[rep][cond]
+            print(f"  {name:<22}{cond:<16}{x['at_transfer'][0]:>14.3f} +-{x['at_transfer'][1]:.3f}"
+                  f"{x['final'][0]:>10.3f} +-{x['final'][1]:.3f}{x['lowest_after']:>14.3f}")
+    ppl = r["perplexity"]
+    print(f"  held-out perplexity: baseline {ppl['baseline'][0]:.2f} +- {ppl['baseline'][1]:.2f}, "
+          f"atomicity bias {ppl['atomic'][0]:.2f} +- {ppl['atomic'][1]:.2f}")
+    print_branch_comparisons(r["comparisons"])
+    d = r["atomic_drift"]
+    print(f"  atomicity bias, embedding at the end - at the end of pre-training: {d['difference']:+.3f} +- {d['se']:.3f}"
+          f"   -> {d['verdict']}")
     print(f"  paper: {r['paper']}")
     print(f"  ({r['seconds']:.1f} s)")
 
@@ -516,7 +867,7 @@ def print_cds(r):
 def main(argv=None):
     cfg = parse_config(Config, __doc__, argv, check)
     start = time.perf_counter()
-    names = [*EXPERIMENTS, "cds"] if cfg.experiment == "all" else [cfg.experiment]
+    names = [*EXPERIMENTS, "cds", "cds_3a"] if cfg.experiment == "all" else [cfg.experiment]
     results = {"problem": SLUG, "config": config_record(resolve(cfg)), "experiments": {}, "versions": versions()}
     params = None
     if cfg.workers or cfg.scheduler:
@@ -527,7 +878,7 @@ def main(argv=None):
     else:
         runs = (run_named(cfg, name) for name in names)
     for name, (r, params) in zip(names, runs):
-        (print_cds if name == "cds" else print_result)(r)
+        {"cds": print_cds, "cds_3a": print_cds_3a}.get(name, print_result)(r)
         results["experiments"][name] = r
     results["wallclock_s"] = time.perf_counter() - start
     write_results(cfg.save_results, results)
@@ -541,7 +892,9 @@ def main(argv=None):
 
 def run_named(cfg, name):
     """(result, params) of one experiment or of cds."""
-    return run_cds(cfg) if name == "cds" else run_experiment(cfg, name)
+    if name in ("cds", "cds_3a"):
+        return (run_cds if name == "cds" else run_cds_3a)(cfg)
+    return run_experiment(cfg, name)
 
 
 def experiment_condition(condition):
@@ -555,6 +908,8 @@ def experiment_condition(condition):
 
 
 def vocabulary_size(experiment):
+    if experiment == "cds_3a":
+        return cds_vocabulary()[1] + CDS_CATEGORIES * CDS_LABELS
     return cds_vocabulary()[1] if experiment == "cds" else V
 
 

@@ -24,8 +24,9 @@ Draws, from one results file of `python problems/atomic_states.py --experiment a
 The results come from --results PATH, by default the committed
 viz/atomic_states/results.json. If there is none, this script first runs every experiment
 (atomic_states.py --experiment all), about 15 minutes on a 2-core machine, and keeps the
-results beside the figures. The child-directed-speech analogue ("cds") gets its own
-figure, cds.png.
+results beside the figures. The child-directed-speech analogues get their own figures:
+cds.png (experiment 3b, re-initialization) and cds_3a.png (experiment 3a, atomic
+pre-training and transfer).
 
 The figures go to results/atomic_states/ unless --out-dir says otherwise; only --publish
 rewrites the committed files in viz/atomic_states/ (every experiment run again in full:
@@ -33,7 +34,7 @@ about 15 minutes) and then gifs/atomic_states.gif.
 
     python problems/visualize_atomic_states.py                      # from viz/atomic_states/results.json
     python problems/visualize_atomic_states.py --results /tmp/atomic.json --out-dir /tmp/figs
-    python problems/visualize_atomic_states.py --quick              # seconds: quick runs of exp2 and cds
+    python problems/visualize_atomic_states.py --quick              # seconds: quick runs of exp2, cds, cds_3a
     python problems/visualize_atomic_states.py --publish            # regenerate viz/ and gifs/
 """
 
@@ -61,7 +62,7 @@ PAPER_FIGURE = {"exp1": "the paper's Figure 3", "exp2": "the paper's Figure 4",
 
 # --- inputs -----------------------------------------------------------------------------------
 
-QUICK_EXPERIMENTS = ("exp2", "cds")  # --quick: a pre-training experiment and the analogue
+QUICK_EXPERIMENTS = ("exp2", "cds", "cds_3a")  # --quick: a pre-training experiment and the analogues
 
 
 def experiment_results(args):
@@ -249,13 +250,40 @@ def plot_cds(r):
 
 
 
+def plot_cds_3a(r):
+    """The analogue of experiment 3a: probe balanced accuracy of the baseline networks (the
+    analogue text from the start) and of the atomicity-bias ones (probe-label pairs first,
+    then the probes' embedding columns moved into fresh networks), over the whole run."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.3), sharey=True)
+    steps = np.array(r["steps"])
+    for ax, rep, title in zip(axes, ("embedding", "state"), ("probe embedding columns (moved at the transfer)",
+                                                             "probe hidden states")):
+        for key, colour, label in (("baseline", "#1f77b4", "baseline: the analogue text throughout"),
+                                   ("atomic", "#d62728", "atomicity bias: probe-label pairs, then transfer")):
+            mean, sd = np.array(r[rep][key]["mean"]), np.array(r[rep][key]["sd"])
+            ax.plot(steps, mean, color=colour, lw=2, label=label)
+            ax.fill_between(steps, mean - sd, mean + sd, color=colour, alpha=0.15, lw=0)
+        ax.axvline(r["pretrain_steps"], color="black", ls=":", lw=1)
+        ax.axhline(0.5, color="grey", ls="--", lw=1)
+        ax.set(title=title, xlabel="training step", ylim=(0.45, 1.02))
+    axes[0].set_ylabel("balanced accuracy of the 32 probes")
+    axes[0].legend(fontsize=8, loc="lower right")
+    ppl = r["perplexity"]
+    fig.suptitle(f"Analogue of experiment 3a (cue rate {r['cue_rate']}; {r['networks']} networks per condition; "
+                 f"mean \u00b1 sd; dotted: end of pre-training)\nheld-out perplexity at the end: baseline "
+                 f"{ppl['baseline'][0]:.2f} \u00b1 {ppl['baseline'][1]:.2f}, atomicity bias "
+                 f"{ppl['atomic'][0]:.2f} \u00b1 {ppl['atomic'][1]:.2f}", fontsize=10.5)
+    fig.tight_layout()
+    return fig
+
+
 def make_figures(results, out_dir, source=None):
     names, written = [], []
     for name, r in results["experiments"].items():
         if is_curve_result(name, r):
             names.append(name)
-        elif name == "cds":
-            written.append(draw(out_dir / "cds.png", plot_cds, r, source=source))
+        elif name in ("cds", "cds_3a"):
+            written.append(draw(out_dir / f"{name}.png", plot_cds if name == "cds" else plot_cds_3a, r, source=source))
         else:
             print(f"skipping {name}: not a result this script knows how to draw")
     if not names and not written:
