@@ -23,14 +23,14 @@ Draws, from one results file of `python problems/atomic_states.py --experiment a
 
 The results come from --results PATH, by default the committed
 viz/atomic_states/results.json. If there is none, this script first runs every experiment
-(atomic_states.py --experiment all), about 15 minutes on a 2-core machine, and keeps the
+(atomic_states.py --experiment all), about 10 minutes on a 2-core machine, and keeps the
 results beside the figures. The child-directed-speech analogues get their own figures:
 cds.png (experiment 3b, re-initialization) and cds_3a.png (experiment 3a, atomic
 pre-training and transfer).
 
 The figures go to results/atomic_states/ unless --out-dir says otherwise; only --publish
 rewrites the committed files in viz/atomic_states/ (every experiment run again in full:
-about 15 minutes) and then gifs/atomic_states.gif.
+about 11 minutes with the figures and the GIF) and then gifs/atomic_states.gif.
 
     python problems/visualize_atomic_states.py                      # from viz/atomic_states/results.json
     python problems/visualize_atomic_states.py --results /tmp/atomic.json --out-dir /tmp/figs
@@ -74,7 +74,7 @@ def experiment_results(args):
         return load_results(source, atom.SLUG, lambda r: isinstance(r.get("experiments"), dict),
                             "python problems/atomic_states.py --experiment all --save-results PATH"), source, None
     names = QUICK_EXPERIMENTS if args.quick else ["all"]
-    print(f"running {' and '.join(names)}{' (--quick)' if args.quick else ' (about 15 minutes)'}", flush=True)
+    print(f"running {' and '.join(names)}{' (--quick)' if args.quick else ' (about 10 minutes)'}", flush=True)
     runs = [atom.main(["--experiment", name] + (["--quick"] if args.quick else [])) for name in names]
     results = {**runs[0], "experiments": {k: v for run in runs for k, v in run["experiments"].items()}}
     return results, None, save_json(args.out_dir / "results.json", results)
@@ -300,7 +300,7 @@ def parse(argv):
     parser.add_argument("--results", type=input_file,
                         help="results JSON written by `python problems/atomic_states.py --experiment all "
                              "--save-results PATH` (default: the committed viz/atomic_states/results.json; "
-                             "if missing, all experiments are run first, about 15 minutes)")
+                             "if missing, all experiments are run first, about 10 minutes)")
 
     return parse_args(parser, argv, atom.SLUG)
 
