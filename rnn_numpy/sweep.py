@@ -27,8 +27,8 @@ allowed-failures setting, 3 by default); the nanny of a local cluster restarts t
 Dask's nanny starts each worker with one BLAS thread (OMP/OPENBLAS/MKL_NUM_THREADS=1 in its
 pre-spawn environment): one busy process per core, no oversubscription. A local cluster's
 workers also run without Dask's statistical profiler, which by default samples the running
-task's stack every 10 ms and so takes the GIL from it: a dispatch-bound condition ran about
-10 % slower with it on (README: Running sweeps on many machines; set the same for remote
+task's stack every 10 ms and so takes the GIL from it: a dispatch-bound condition ran 7-10 %
+slower with it on (README: Running sweeps on many machines; set the same for remote
 workers with DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False).
 
 Order: with cost(condition) -> number, the pending conditions start in decreasing cost (the
