@@ -84,7 +84,7 @@ EXPECTED = {  # what SMOKE_RUNS write into results/<slug>/
     "char_rnn_lab": {"baseline.json", "baseline_learning_curve.png", "baseline_spectral_radius.png",
                      "baseline_samples.png", "study_init.json", "char_rnn_lab.gif"}
                     | {f"study_{name}.png" for name in CHAR_STUDIES},
-    "atomic_states": {"results.json", "cds.png", "summary.png", "atomic_states.gif"}
+    "atomic_states": {"results.json", "cds.png", "cds_3a.png", "summary.png", "atomic_states.gif"}
                      | {f"{name}.png" for name in ("exp1", "exp2", "exp1_alpha", "exp2_alpha", "lstm_exp1", "lstm_exp2")},
     "flip_flop": {"results.json", "params.npz", "trials.png", "fixed_points.png", "eigenvalues.png", "flip_flop.gif"},
     "sine_wave": {"results.json", "outputs.png", "frequency.png", "linearization.png", "eigenvalues.png", "pca.png",
