@@ -127,7 +127,8 @@ def samples_and_quality(lab, params, cfg, data, n_chars=1500, seed=0):
 # an activation, a chunk length, a frozen part, teacher forcing or not) are compared seed by
 # seed (paired); arms whose starting weights differ (other initializers, other sizes) are
 # compared as independent groups. Either way a difference counts only when its mean exceeds
-# twice its standard error; otherwise it is "not resolved at N seeds".
+# twice its standard error; otherwise it is "not resolved at N seeds" (the write-up's
+# "agrees" is a resolved difference in the source's direction).
 
 RESOLVED_AT = 2.0  # standard errors
 
@@ -173,13 +174,6 @@ def difference(a, b, paired):
         se = float(np.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))) if n > 1 else None
     resolved = se is not None and abs(mean) > RESOLVED_AT * se
     return {"mean": mean, "se": se, "n": n, "paired": paired, "resolved": bool(resolved)}
-
-
-def direction_word(diff, expected_sign):
-    """'agrees' / 'opposite' against the source's expected sign of b - a, or 'not resolved at N seeds'."""
-    if not diff["resolved"]:
-        return f"not resolved at {diff['n']} seeds"
-    return "agrees" if np.sign(diff["mean"]) == expected_sign else "opposite"
 
 
 def final_losses(history, data):
@@ -504,7 +498,7 @@ def study_teacher_forcing(lab, cfg, data):
     comparisons = {"held-out, scheduled - teacher": gap_by_step[-1]}
     for key in ("lexicon", "grammatical"):
         for which in ("corrupted", "intact"):
-            comparisons[f"{key} after a {which} prime, scheduled - teacher"] = difference(
+            comparisons[f"{key} after {which} primes, scheduled - teacher"] = difference(
                 teacher["recovery"][which][key], scheduled["recovery"][which][key], paired=True)
         comparisons[f"typo cost ({key}), scheduled - teacher"] = difference(
             typo_cost(teacher, key), typo_cost(scheduled, key), paired=True)

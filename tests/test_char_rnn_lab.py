@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import re
 
 import numpy as np
 import pytest
@@ -197,3 +198,41 @@ def test_bad_input_is_a_clear_error(capsys, args, message):
     with pytest.raises(SystemExit) as exit_info:
         lab.main(args)
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+# Curves and per-network values are left out: among their thousands of numbers almost any
+# 3-decimal number turns up by chance. The tables quote means, SDs and differences.
+NOT_QUOTED = {"curves", "per_seed", "grad_norm_every_50", "grad_by_position", "grad_by_position_start",
+              "grad_by_position_end", "probe", "clipped_fraction_per_1000", "hidden", "history"}
+
+
+def json_numbers(value):
+    """The summary numbers of a JSON document (nested lists and dicts), without NOT_QUOTED."""
+    if isinstance(value, dict):
+        return [n for k, v in value.items() if k not in NOT_QUOTED for n in json_numbers(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in json_numbers(v)]
+    return [value] if isinstance(value, (int, float)) and not isinstance(value, bool) else []
+
+
+def test_every_number_in_the_write_ups_study_tables_is_in_the_committed_json():
+    """Each number with three or more decimals in a table row of a study's section of
+    char_rnn_lab.md must be a number of that study's committed JSON, rounded as printed."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    text = open(os.path.join(root, "problems", "char_rnn_lab.md")).read()
+    sections = re.split(r"\n### \d+\. ", text)[1:]
+    checked = 0
+    for section in sections:
+        name = re.search(r"--study (\w+)", section.splitlines()[0]).group(1)
+        saved = json.load(open(os.path.join(root, "viz", "char_rnn_lab", f"study_{name}.json")))
+        numbers = json_numbers(saved)
+        for line in section.splitlines():
+            if not line.startswith("|"):
+                continue
+            for printed in re.findall(r"(?<![\d.])[-+]?\d+\.\d{3,}", line):
+                decimals = len(printed.split(".")[1])
+                wanted = abs(float(printed))
+                assert any(abs(abs(round(n, decimals)) - wanted) < 0.5 * 10 ** -decimals + 1e-12 for n in numbers), \
+                    f"{printed} in the {name} table of char_rnn_lab.md is not in study_{name}.json"
+                checked += 1
+    assert checked > 50, "the write-up's tables lost their numbers"
