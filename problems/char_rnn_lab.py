@@ -135,6 +135,7 @@ HELD_OUT_STREAMS = 40  # the held-out text is read as 40 streams side by side
 def held_out_chars(cfg):
     return 40_000 if not cfg.quick else 8_000
 
+
 def make_data(cfg, g=None):
     """Training and held-out text from the grammar, as integer ids, plus its entropy floor."""
     g = grammar.Grammar() if g is None else g
