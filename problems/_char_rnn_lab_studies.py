@@ -22,7 +22,8 @@ import numpy as np
 
 import _char_grammar as grammar
 from rnn_numpy import init, losses, readout, rnn, sweep
-from rnn_numpy.experiment import TrainingDiverged, config_record, versions, write_results
+from rnn_numpy.experiment import (TrainingDiverged, config_record, resolved, seed_difference, versions,
+                                  write_results)
 
 PROBE_BINS = [(1, 3), (4, 7), (8, 12), (13, 18), (19, 25)]  # the source's distance bins
 HIDDEN_SIZES = (16, 32, 64, 128)  # studies 2 and 10
@@ -127,11 +128,8 @@ def samples_and_quality(lab, params, cfg, data, n_chars=1500, seed=0):
 # an activation, a chunk length, a frozen part, teacher forcing or not) are compared seed by
 # seed (paired); arms whose starting weights differ (other initializers, other sizes) are
 # compared as independent groups. Either way a difference counts only when its mean exceeds
-# twice its standard error; otherwise it is "not resolved at N seeds" (the write-up's
-# "agrees" is a resolved difference in the source's direction).
-
-RESOLVED_AT = 2.0  # standard errors
-
+# twice its standard error (experiment.RESOLVED_AT); otherwise it is "not resolved at N
+# seeds" (the write-up's "agrees" is a resolved difference in the source's direction).
 
 def seed_members(cfg, arms=({},)):
     """One member per (arm, seed), arm-major: arms [a, b] with 3 seeds -> a0 a1 a2 b0 b1 b2."""
@@ -158,22 +156,9 @@ def spread(values):
 
 
 def difference(a, b, paired):
-    """b - a over seeds: {"mean", "se", "n", "paired", "resolved"}. Paired: the mean and
-    standard error of the per-seed differences (seeds where both are finite); unpaired: the
-    difference of the means with se = sqrt(sd_a^2 / n_a + sd_b^2 / n_b)."""
-    if paired:
-        d = np.array([y - x for x, y in zip(a, b) if x is not None and y is not None
-                      and np.isfinite(x) and np.isfinite(y)], dtype=float)
-        n = len(d)
-        mean = float(d.mean()) if n else None
-        se = float(d.std(ddof=1) / np.sqrt(n)) if n > 1 else None
-    else:
-        x, y = finite(a), finite(b)
-        n = int(min(len(x), len(y)))
-        mean = float(y.mean() - x.mean()) if n else None
-        se = float(np.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))) if n > 1 else None
-    resolved = se is not None and abs(mean) > RESOLVED_AT * se
-    return {"mean": mean, "se": se, "n": n, "paired": paired, "resolved": bool(resolved)}
+    """b - a over seeds (experiment.seed_difference): {"mean", "se", "n", "paired", "resolved"}."""
+    mean, se, n = seed_difference(a, b, paired)
+    return {"mean": mean, "se": se, "n": n, "paired": paired, "resolved": resolved(mean, se)}
 
 
 def final_losses(history, data):
@@ -697,10 +682,11 @@ def run(lab, cfg, results_dir):
     return {"problem": lab.SLUG, "studies": everything}
 
 
-# Relative running times of the studies (measured: seconds of the 5-seed float32 studies, see
-# the write-up), for the sweep's longest-first order; the grid runs as one condition per size.
-STUDY_COST = {"init": 3, "hidden": 4, "tbptt": 4, "activation": 4, "clip": 10, "teacher_forcing": 8,
-              "reservoir": 3, "novel_word": 1, "lr": 10, "grid": 12}
+# Seconds each study took in one process (5 seeds, float32, `visualize_char_rnn_lab.py
+# --publish`; char_rnn_lab.md), for the sweep's longest-first order; the grid runs as one
+# condition per size, its share by H.
+STUDY_COST = {"init": 145, "hidden": 205, "tbptt": 177, "activation": 191, "clip": 483, "teacher_forcing": 132,
+              "reservoir": 150, "novel_word": 57, "lr": 440, "grid": 688}
 
 
 def sweep_conditions(names, configs):
@@ -747,7 +733,7 @@ def grid_steps(cfg):
 
 
 def print_comparisons(r):
-    """Every difference a study tested, with its verdict under the rule (RESOLVED_AT)."""
+    """Every difference a study tested, with its verdict under the rule (experiment.RESOLVED_AT)."""
     for name, d in r.get("comparisons", {}).items():
         print(f"     {name}: {fmt_difference(d)}")
 

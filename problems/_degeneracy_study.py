@@ -20,12 +20,12 @@ that it is "not resolved at K seeds".
 import numpy as np
 
 from rnn_numpy import degeneracy
+from rnn_numpy.experiment import resolved
 
 LEVEL_NAMES = ("behaviour", "dynamics", "shape", "weights", "weight_changes")
 EXTRA = ("shape", "weight_changes")  # beside the paper's three levels: the shape metric next to DSA, and the
 #                                      weight distance between what training added (W - W(0)); not counted
 ALIGNED = {"shape": "dynamics", "weight_changes": "weights"}  # the paper's level each extra measure stands beside
-Z = 2.0  # a direction needs |delta| > Z standard errors of the difference
 
 
 # --- one condition ------------------------------------------------------------------------------
@@ -104,7 +104,7 @@ def direction(low, high, K):
     if low is None or high is None:
         return "not measured"
     delta = high["value"] - low["value"]
-    if abs(delta) > Z * np.hypot(low["se"], high["se"]):
+    if resolved(delta, np.hypot(low["se"], high["se"])):  # the two levels' jackknife SEs
         return "up" if delta > 0 else "down"
     return f"not resolved at {K} seeds"
 

@@ -28,9 +28,10 @@ import numpy as np  # noqa: E402
 
 from rnn_numpy import losses, lstm, readout, rnn, sweep  # noqa: E402
 from rnn_numpy._shapes import outer_sum  # noqa: E402
-from rnn_numpy.experiment import (at_least_one, check_finite, check_learned, command, config_record,  # noqa: E402
-                                  jsonable, non_negative_int, only_with, option, output_file,
-                                  parse_config, save_params, scratch_dir, versions, write_results)
+from rnn_numpy.experiment import (RESOLVED_AT, at_least_one, check_finite, check_learned, command,  # noqa: E402
+                                  config_record, jsonable, non_negative_int, only_with, option, output_file,
+                                  parse_config, resolved, save_params, scratch_dir, seed_difference, versions,
+                                  write_results)
 
 SLUG = "atomic_states"
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -441,23 +442,13 @@ def entropy_floor(alpha, beta):
 
 # --- comparisons between conditions, with their verdicts ----------------------------------------
 
-Z = 2.0  # a difference is resolved when it exceeds Z standard errors of the difference
-
-
 def compare(a, b, paired=False):
-    """b - a over the networks of two conditions: the difference of means, its standard error
-    (unpaired: sqrt(var_a / n_a + var_b / n_b); paired, network by network: sd(b - a) / sqrt(n),
-    sample variances), and the direction: "higher", "lower", or "not resolved at N seeds"
-    when |difference| <= Z se."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if paired:
-        se = np.std(b - a, ddof=1) / np.sqrt(len(a))
-    else:
-        se = np.sqrt(np.var(a, ddof=1) / len(a) + np.var(b, ddof=1) / len(b))
-    difference = float(b.mean() - a.mean())
-    resolved = abs(difference) > Z * se
-    direction = ("higher" if difference > 0 else "lower") if resolved else f"not resolved at {min(len(a), len(b))} seeds"
-    return {"difference": difference, "se": float(se), "direction": direction}
+    """b - a over the networks of two conditions (experiment.seed_difference: paired network by
+    network, else as independent groups): the difference, its standard error, and the
+    direction: "higher", "lower", or "not resolved at N seeds" (experiment.resolved)."""
+    difference, se, n = seed_difference(a, b, paired)
+    direction = ("higher" if difference > 0 else "lower") if resolved(difference, se) else f"not resolved at {n} seeds"
+    return {"difference": difference, "se": se, "direction": direction}
 
 
 def verdict(direction, paper):
@@ -521,7 +512,7 @@ def print_progress(experiment, step, cfg, x, cue, slot, start):
 
 
 def print_comparisons(comparisons):
-    print(f"  comparisons (a difference counts when it exceeds {Z:g} standard errors):")
+    print(f"  comparisons (a difference counts when it exceeds {RESOLVED_AT:g} standard errors):")
     for c in comparisons:
         print(f"    {c['measure']:<16} {c['from']:g} -> {c['to']:g}: {c['difference']:+.3f} +- {c['se']:.3f}"
               f"{' (paired)' if c['paired'] else ''}   paper: {c['paper'] or 'no difference'}   -> {c['verdict']}")
@@ -729,7 +720,7 @@ def print_cds(r):
 
 
 def print_branch_comparisons(comparisons):
-    print(f"  {comparisons[0]['to']} - {comparisons[0]['from']}, network by network (counts beyond {Z:g} standard errors):")
+    print(f"  {comparisons[0]['to']} - {comparisons[0]['from']}, network by network (counts beyond {RESOLVED_AT:g} standard errors):")
     for c in comparisons:
         print(f"    {c['measure']:<16} {c['difference']:+.3f} +- {c['se']:.3f}   paper: {c['paper'] or 'no difference'}"
               f"   -> {c['verdict']}")

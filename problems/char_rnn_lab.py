@@ -300,8 +300,8 @@ def held_out_loss(params, cfg, ids, n_streams=HELD_OUT_STREAMS, chunk=100, burn_
         loss, _ = losses.softmax_cross_entropy(logits, block[1:])
         total += loss * (len(block) - 1)
         count += len(block) - 1
-        if skip < len(block) - 1:
-            warm, _ = losses.softmax_cross_entropy(logits[skip:], block[1 + skip:])
+        if skip < len(block) - 1:  # a block past the burn-in counts whole: its loss is already there
+            warm = loss if skip == 0 else losses.softmax_cross_entropy(logits[skip:], block[1 + skip:])[0]
             warm_total += warm * (len(block) - 1 - skip)
             warm_count += len(block) - 1 - skip
         h = hs[-1]

@@ -447,3 +447,38 @@ class Progress:
         self.last = now
         extra = f"  {note}" if note else ""
         print(f"  {self.what} {done}/{self.total} ({now - self.start:.0f} s){extra}", flush=True)
+
+
+# --- comparing two conditions over their seeds ------------------------------------------------
+# The one verdict rule of the study write-ups: a difference between two conditions counts
+# only when it exceeds RESOLVED_AT standard errors of the difference; otherwise it is
+# "not resolved at N seeds".
+
+RESOLVED_AT = 2.0  # standard errors
+
+
+def seed_difference(a, b, paired):
+    """b - a over the seeds of two conditions, from their per-seed values (None or non-finite
+    values, e.g. diverged networks, are left out). Returns (mean, standard error, n).
+    Paired (seed k of both conditions started alike or read the same data): d_k = b_k - a_k
+    over the seeds where both are finite, mean(d), sd(d) / sqrt(n). Unpaired: mean(b) - mean(a),
+    se = sqrt(var_a / n_a + var_b / n_b), n = min(n_a, n_b). Sample variances; se is None
+    below two values, mean None with none."""
+    def usable(v):
+        return v is not None and np.isfinite(v)
+
+    if paired:
+        d = np.array([y - x for x, y in zip(a, b) if usable(x) and usable(y)], dtype=float)
+        n = len(d)
+        return (float(d.mean()) if n else None), (float(d.std(ddof=1) / np.sqrt(n)) if n > 1 else None), n
+    x = np.array([v for v in a if usable(v)], dtype=float)
+    y = np.array([v for v in b if usable(v)], dtype=float)
+    n = int(min(len(x), len(y)))
+    mean = float(y.mean() - x.mean()) if n else None
+    se = float(np.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))) if n > 1 else None
+    return mean, se, n
+
+
+def resolved(difference, se):
+    """True when |difference| > RESOLVED_AT se (never without a standard error)."""
+    return difference is not None and se is not None and abs(difference) > RESOLVED_AT * se

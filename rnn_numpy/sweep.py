@@ -28,7 +28,7 @@ Dask's nanny starts each worker with one BLAS thread (OMP/OPENBLAS/MKL_NUM_THREA
 pre-spawn environment): one busy process per core, no oversubscription. A local cluster's
 workers also run without Dask's statistical profiler, which by default samples the running
 task's stack every 10 ms and so takes the GIL from it: a dispatch-bound condition ran 7-10 %
-slower with it on (README: Running sweeps on many machines; set the same for remote
+slower with it on (a probe, solution_degeneracy.md; README: Running sweeps on many machines; set the same for remote
 workers with DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False).
 
 Order: with cost(condition) -> number, the pending conditions start in decreasing cost (the

@@ -124,3 +124,18 @@ def load_problem(slug):
     sys.modules[slug] = module
     spec.loader.exec_module(module)
     return module
+
+
+def json_numbers(value, skip_keys=(), skip_curves=False):
+    """The numbers of a JSON document (nested dicts and lists), for the tests that check a
+    write-up's tables against a committed results file. skip_keys: dict keys whose values are
+    left out (per-network values, curves); skip_curves: also leave out every list of more
+    than two plain numbers. Among thousands of curve points almost any 3-decimal number turns
+    up by chance, so each test leaves out what its tables never quote."""
+    if isinstance(value, dict):
+        return [n for k, v in value.items() if k not in skip_keys for n in json_numbers(v, skip_keys, skip_curves)]
+    if isinstance(value, list):
+        if skip_curves and len(value) > 2 and all(isinstance(v, (int, float)) for v in value):
+            return []
+        return [n for v in value for n in json_numbers(v, skip_keys, skip_curves)]
+    return [float(value)] if isinstance(value, (int, float)) and not isinstance(value, bool) else []

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import load_problem
+from conftest import json_numbers, load_problem
 from rnn_numpy.experiment import TrainingDiverged, load_params
 
 lab = load_problem("char_rnn_lab")
@@ -200,19 +200,10 @@ def test_bad_input_is_a_clear_error(capsys, args, message):
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
 
 
-# Curves and per-network values are left out: among their thousands of numbers almost any
-# 3-decimal number turns up by chance. The tables quote means, SDs and differences.
+# Left out of the comparison (conftest.json_numbers): curves and per-network values, which the
+# tables never quote. (Plain lists of numbers stay in: the mixing rates are quoted.)
 NOT_QUOTED = {"curves", "per_seed", "grad_norm_every_50", "grad_by_position", "grad_by_position_start",
               "grad_by_position_end", "probe", "clipped_fraction_per_1000", "hidden", "history"}
-
-
-def json_numbers(value):
-    """The summary numbers of a JSON document (nested lists and dicts), without NOT_QUOTED."""
-    if isinstance(value, dict):
-        return [n for k, v in value.items() if k not in NOT_QUOTED for n in json_numbers(v)]
-    if isinstance(value, list):
-        return [n for v in value for n in json_numbers(v)]
-    return [value] if isinstance(value, (int, float)) and not isinstance(value, bool) else []
 
 
 def test_every_number_in_the_write_ups_study_tables_is_in_the_committed_json():
@@ -225,7 +216,7 @@ def test_every_number_in_the_write_ups_study_tables_is_in_the_committed_json():
     for section in sections:
         name = re.search(r"--study (\w+)", section.splitlines()[0]).group(1)
         saved = json.load(open(os.path.join(root, "viz", "char_rnn_lab", f"study_{name}.json")))
-        numbers = json_numbers(saved)
+        numbers = json_numbers(saved, skip_keys=NOT_QUOTED)
         for line in section.splitlines():
             if not line.startswith("|"):
                 continue
@@ -236,3 +227,17 @@ def test_every_number_in_the_write_ups_study_tables_is_in_the_committed_json():
                     f"{printed} in the {name} table of char_rnn_lab.md is not in study_{name}.json"
                 checked += 1
     assert checked > 50, "the write-up's tables lost their numbers"
+
+
+def test_seed_difference_pairs_by_seed_and_leaves_diverged_networks_out():
+    """The verdict rule every study uses (rnn_numpy.experiment.seed_difference / resolved)."""
+    from rnn_numpy.experiment import resolved, seed_difference
+    a, b = [1.0, 2.0, None, 4.0], [1.5, 2.5, 9.0, 4.4]  # seed 2 of a diverged: out of the pairs
+    mean, se, n = seed_difference(a, b, paired=True)
+    d = np.array([0.5, 0.5, 0.4])
+    assert n == 3 and mean == pytest.approx(d.mean()) and se == pytest.approx(d.std(ddof=1) / np.sqrt(3))
+    mean, se, n = seed_difference(a, b, paired=False)  # every finite value of each side
+    x, y = np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.5, 9.0, 4.4])
+    assert n == 3 and mean == pytest.approx(y.mean() - x.mean())
+    assert se == pytest.approx(np.sqrt(x.var(ddof=1) / 3 + y.var(ddof=1) / 4))
+    assert resolved(0.21, 0.1) and not resolved(0.2, 0.1) and not resolved(0.5, None)
