@@ -50,9 +50,24 @@ class Grammar:
             return tuple(w for c in self.animate for w in self.nouns[c])
         return self.nouns[cls]
 
+    novel_word_targets: tuple = ("man", "lion", "bread")  # char_rnn_lab's novel-word study
+
     def vocabulary(self):
         words = {"the", "and", "fast"} | {v for v, _ in self.verbs}
         return words | {w for ws in self.nouns.values() for w in ws}
+
+    def in_lexicon(self, word):
+        return word in self.vocabulary()
+
+    # The interface char_rnn_lab uses, shared with _char_grammar_v2.GrammarV2:
+    def sample(self, rng):
+        return sample_sentence(self, rng)
+
+    def parse(self, words, i=0):
+        return parse_sentence(self, words, i)
+
+    def entropy_rate(self):
+        return entropy_rate(self)
 
 
 def clause_count_probs(g):
@@ -117,8 +132,8 @@ def parse_sentence(g, words, i=0):
 
 
 def accepts(g, words):
-    """True if the words are exactly one sentence of the grammar."""
-    parsed = parse_sentence(g, words)
+    """True if the words are exactly one sentence of the grammar (either corpus)."""
+    parsed = g.parse(words)
     return parsed is not None and parsed[1] == len(words)
 
 
@@ -127,7 +142,7 @@ def sentence_spans(g, words):
     accepted sentences, in order; a word that starts no sentence is skipped."""
     spans, i = [], 0
     while i < len(words):
-        parsed = parse_sentence(g, words, i)
+        parsed = g.parse(words, i)
         if parsed is None:
             i += 1
             continue
@@ -172,8 +187,8 @@ def entropy_rate(g):
 def monte_carlo_entropy_rate(g, n_sentences, rng):
     """The same rate estimated by sampling: mean surprisal -log p(sentence) over the mean
     number of characters per sentence, for n_sentences sampled sentences."""
-    sentences = [sample_sentence(g, rng) for _ in range(n_sentences)]
-    surprisal = -np.mean([parse_sentence(g, s)[0] for s in sentences])
+    sentences = [g.sample(rng) for _ in range(n_sentences)]
+    surprisal = -np.mean([g.parse(s)[0] for s in sentences])
     return surprisal / np.mean([sum(len(w) + 1 for w in s) for s in sentences])
 
 
@@ -181,7 +196,7 @@ def generate_text(g, n_chars, rng):
     """Whole sentences until at least n_chars characters: the text (a-z and spaces)."""
     parts, total = [], 0
     while total < n_chars:
-        sentence = " ".join(sample_sentence(g, rng)) + " "
+        sentence = " ".join(g.sample(rng)) + " "
         parts.append(sentence)
         total += len(sentence)
     return "".join(parts)
@@ -217,11 +232,10 @@ def streams(ids, n_streams):
 
 
 def text_quality(text, g):
-    """Share of generated words that are in the lexicon, and share of words that sit inside
+    """Share of generated words that are in the lexicon (or, in v2, are names), and share of words that sit inside
     sentences the grammar accepts (the first and last, possibly cut, words are dropped)."""
     words = text.split()[1:-1]
     if not words:
         return {"lexicon": 0.0, "grammatical": 0.0}
-    vocab = g.vocabulary()
     _, in_sentences = split_stream(g, words)
-    return {"lexicon": sum(w in vocab for w in words) / len(words), "grammatical": in_sentences / len(words)}
+    return {"lexicon": sum(map(g.in_lexicon, words)) / len(words), "grammatical": in_sentences / len(words)}

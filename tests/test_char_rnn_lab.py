@@ -13,6 +13,7 @@ from rnn_numpy.experiment import TrainingDiverged, load_params
 
 lab = load_problem("char_rnn_lab")
 grammar = load_problem("_char_grammar")
+grammar_v2 = load_problem("_char_grammar_v2")
 studies = load_problem("_char_rnn_lab_studies")
 
 
@@ -55,6 +56,70 @@ def test_a_stream_splits_back_into_its_sentences():
     sentences = [grammar.sample_sentence(g, rng) for _ in range(200)]
     words = [w for s in sentences for w in s]
     assert grammar.split_stream(g, words) == (200, len(words))
+
+
+# --- the second corpus (--corpus v2) ------------------------------------------------------------
+
+def test_v2_parser_gives_every_sampled_sentence_the_probability_it_was_drawn_with():
+    """The sampler adds up the log-probability of its own choices; the parser reads it back
+    from the words alone. Agreement on every sentence checks the parser (and with it the
+    Monte-Carlo estimate below) against the generator."""
+    g, rng = grammar_v2.GrammarV2(), np.random.default_rng(0)
+    for _ in range(3000):
+        words, logp = g.sample(rng, with_logp=True)
+        parsed = g.parse(words)
+        assert parsed is not None and parsed[1] == len(words)
+        assert parsed[0] == pytest.approx(logp, abs=1e-9)
+
+
+def test_v2_exact_entropy_rate_matches_sampling():
+    """The choice-by-choice formula against the mean surprisal per character of 60,000 sampled
+    sentences (standard error about 0.0006 nats/char; a choice left out of the formula, such
+    as the preposition, moves it by 0.02)."""
+    g = grammar_v2.GrammarV2()
+    estimate = grammar.monte_carlo_entropy_rate(g, 60_000, np.random.default_rng(3))
+    assert abs(estimate - g.entropy_rate()) < 0.002
+    assert 0.8 < g.entropy_rate() < 1.3  # the source's regime
+
+
+V2_SENTENCE = "my brave kings that two dogs kavuxozi obey call zemikuvo near citadel with sabobofu"
+
+
+def test_v2_accepts_a_sentence_with_every_part():
+    assert grammar.accepts(grammar_v2.GrammarV2(), V2_SENTENCE.split())
+
+
+@pytest.mark.parametrize("change", [
+    ("call", "calls"),                  # the main verb does not agree with its subject
+    ("obey", "obeys"),                  # nor the inner verb with the inner noun
+    ("two dogs", "two dog"),            # a determiner and its noun disagree in number
+    ("citadel", "castle"),              # another noun's place
+    ("call", "bite"),                   # an animal's verb for a human
+    ("obey", "feed"),                   # done to a human: an animal's verb
+    ("brave", "furry"),                 # an animal's adjective
+    ("call zemikuvo", "cook the book"),  # the wrong class of object
+    ("zemikuvo", "zemikuvob"),          # not a name
+    ("kavuxozi", "kavu"),               # too short for a name inside the sentence
+    (" with sabobofu", ""),             # no closing name
+    ("near citadel ", ""),              # no place
+])
+def test_v2_acceptor_rejects_what_the_grammar_cannot_say(change):
+    words = V2_SENTENCE.replace(*change).split()
+    assert not grammar.accepts(grammar_v2.GrammarV2(), words)
+
+
+def test_v2_stream_uses_every_letter_splits_into_its_sentences_and_marks_its_places():
+    g, rng = grammar_v2.GrammarV2(), np.random.default_rng(2)
+    sentences = [g.sample(rng) for _ in range(300)]
+    words = [w for s in sentences for w in s]
+    assert grammar.split_stream(g, words) == (300, len(words))
+    text = " ".join(words) + " "
+    assert set(text) == set(grammar.ALPHABET)
+    assert not any(grammar_v2.is_name(w) for w in g.vocabulary())  # names and words never mix
+    assert not g.in_lexicon("zog")  # the novel-word study's word stays novel
+    marked = grammar_v2.place_characters(text)
+    places = "".join(c if m else " " for c, m in zip(text, marked)).split()
+    assert places == [s[-3] for s in sentences]  # each sentence ends PLACE "with" NAME
 
 
 def test_baseline_quick_run_learns_far_below_uniform(tmp_path):
