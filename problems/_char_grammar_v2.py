@@ -1,6 +1,6 @@
-"""The second corpus of char_rnn_lab (--corpus v2): a template language whose dependencies span
-10-50 characters, with humans and animals in contexts of their own, all 26 letters, and an
-entropy rate near the source's regime; still with an exact probability for every sentence.
+"""The second corpus of char_rnn_lab (--corpus v2): a template language with dependencies over
+24-57 characters, humans and animals in contexts of their own, all 26 letters, and an entropy
+rate near the source's regime; still with an exact probability for every sentence.
 
     sentence = SUBJECT [ "that" INNER RELVERB ] VERB [ OBJECT ] PREP PLACE "with" CLOSING
     SUBJECT  = DET(n) [ ADJ(k) ] NOUN(k, n)        number n and kind k (human / animal): 1/2 each
@@ -13,13 +13,14 @@ entropy rate near the source's regime; still with an exact probability for every
                is a consonant (21) and a vowel (5)
 
 Every choice is uniform unless a probability is named. The long dependencies: the main verb
-agrees in number and kind with the subject across the relative clause, and the sentence's
-place is fixed by the subject's noun, read 10-50 characters earlier. Names carry about 60 %
-of the entropy at about 2.4 nats per letter, which puts the rate in the source's regime and
-brings in every letter; the closing name sits after every dependency, so it does not lengthen
-them. No word is a name, and every sentence ends on "with" and a name after a place, which no
-other slot uses, so a stream splits into sentences in one way only; then the entropy rate is
-exactly H(sentence) / E[characters per sentence], summed choice by choice below.
+agrees in number and kind with the subject across the relative clause (24-34 characters
+after the noun, in 70 % of sentences), and the place is fixed by the subject's noun, 8-57
+characters earlier (median 43). Names carry 73 % of the entropy at 2.43 nats per letter,
+which puts the rate in the source's regime and brings in every letter; the closing name sits
+after every dependency, so it does not lengthen them. No word is a name, and every sentence
+ends on a place, "with" and a name, which no other slot uses, so a stream splits into
+sentences in one way only; then the entropy rate is exactly
+H(sentence) / E[characters per sentence], summed choice by choice below.
 """
 
 import math

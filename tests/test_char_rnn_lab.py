@@ -122,6 +122,44 @@ def test_v2_stream_uses_every_letter_splits_into_its_sentences_and_marks_its_pla
     assert places == [s[-3] for s in sentences]  # each sentence ends PLACE "with" NAME
 
 
+def test_place_cost_matches_a_one_pass_computation():
+    """lab.place_cost reads held-out text chunk by chunk; the same sum over the place letters
+    from one pass over each whole stream must agree (breaking its target alignment by one
+    character, or its burn-in, fails this)."""
+    cfg = lab.resolve(lab.Config(corpus="v2", quick=True, hidden=8, burn_in=37))
+    data = lab.make_data(cfg)
+    params = lab.init_params(cfg, [{"seed": 1}, {"seed": 2}])
+    cost = lab.place_cost(params, cfg, data, chunk=30)
+    text = grammar.streams(data["held_out"], 40).T  # (length, 40)
+    h, _ = lab.rnn.forward(grammar.one_hot(text[:-1]), np.zeros((2, 40, 8)), params, "tanh")
+    logits, _ = lab.readout.forward(h, params)  # (T, 2, 40, V)
+    log_p = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+    paid = -np.take_along_axis(log_p, np.broadcast_to(text[1:, None, :, None], log_p.shape[:-1] + (1,)), -1)[..., 0]
+    is_place = grammar.streams(grammar_v2.place_characters(grammar.decode(data["held_out"])), 40).T  # (length, 40)
+    counted = is_place[1:].copy()
+    counted[:cfg.burn_in] = False
+    n_places = (is_place & ~np.roll(is_place, 1, axis=0))[cfg.burn_in + 1:].sum()
+    np.testing.assert_allclose(cost, (paid * counted[:, None, :]).sum(axis=(0, 2)) / n_places, rtol=1e-10)
+    assert lab.place_cost(params, lab.resolve(lab.Config(quick=True, hidden=8)),
+                          lab.make_data(lab.resolve(lab.Config(quick=True)))) is None  # v1 has no places
+
+
+def test_each_corpus_brings_its_own_optimizer_and_rate_unless_given():
+    assert (lab.resolve(lab.Config()).optimizer, lab.resolve(lab.Config()).lr) == ("adagrad", 0.01)
+    assert (lab.resolve(lab.Config(corpus="v2")).optimizer, lab.resolve(lab.Config(corpus="v2")).lr) == ("adam", 0.003)
+    given = lab.resolve(lab.Config(corpus="v2", optimizer="sgd", lr=0.02))
+    assert (given.optimizer, given.lr) == ("sgd", 0.02)
+
+
+def test_v2_quick_baseline_learns_and_prices_its_places(tmp_path):
+    results = lab.main(["--quick", "--corpus", "v2", "--save-results", str(tmp_path / "v2.json")])
+    m = results["metrics"]
+    assert m["held_out_loss"] < 0.75 * math.log(27)
+    assert m["entropy_rate"] == pytest.approx(grammar_v2.GrammarV2().entropy_rate())
+    assert abs(m["entropy_rate_monte_carlo"] - m["entropy_rate"]) < 0.002
+    assert m["place_cost"] > 0 and results["config"]["corpus"] == "v2"
+
+
 def test_baseline_quick_run_learns_far_below_uniform(tmp_path):
     results = lab.main(["--quick", "--save-results", str(tmp_path / "baseline.json"),
                         "--save-params", str(tmp_path / "baseline.npz")])
@@ -258,7 +296,8 @@ def test_every_study_figure_draws_from_its_quick_results(quick_studies):
                                            (["--study", "init", "--seeds", "1"], "--seeds must be at least 2"),
                                            (["--seeds", "3"], "only applies with --study"),
                                            (["--burn-in", "999"], "leaves no held-out character"),
-                                           (["--dtype", "float16"], "invalid choice")])
+                                           (["--dtype", "float16"], "invalid choice"),
+                                           (["--corpus", "v3"], "invalid choice")])
 def test_bad_input_is_a_clear_error(capsys, args, message):
     with pytest.raises(SystemExit) as exit_info:
         lab.main(args)
@@ -273,14 +312,17 @@ NOT_QUOTED = {"curves", "per_seed", "grad_norm_every_50", "grad_by_position", "g
 
 def test_every_number_in_the_write_ups_study_tables_is_in_the_committed_json():
     """Each number with three or more decimals in a table row of a study's section of
-    char_rnn_lab.md must be a number of that study's committed JSON, rounded as printed."""
+    char_rnn_lab.md must be a number of that study's committed JSON, rounded as printed:
+    viz/char_rnn_lab/ for the sections "### N. ...", viz/char_rnn_lab/v2/ for "### v2 N. ..."."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     text = open(os.path.join(root, "problems", "char_rnn_lab.md")).read()
-    sections = re.split(r"\n### \d+\. ", text)[1:]
-    checked = 0
-    for section in sections:
+    parts = re.split(r"\n### (v2 )?\d+\. ", text)[1:]  # [corpus, section, corpus, section, ...]
+    checked = {"v1": 0, "v2": 0}
+    for corpus, section in zip(parts[::2], parts[1::2]):
+        corpus = "v2" if corpus else "v1"
         name = re.search(r"--study (\w+)", section.splitlines()[0]).group(1)
-        saved = json.load(open(os.path.join(root, "viz", "char_rnn_lab", f"study_{name}.json")))
+        folder = os.path.join(root, "viz", "char_rnn_lab", *(["v2"] if corpus == "v2" else []))
+        saved = json.load(open(os.path.join(folder, f"study_{name}.json")))
         numbers = json_numbers(saved, skip_keys=NOT_QUOTED)
         for line in section.splitlines():
             if not line.startswith("|"):
@@ -289,9 +331,9 @@ def test_every_number_in_the_write_ups_study_tables_is_in_the_committed_json():
                 decimals = len(printed.split(".")[1])
                 wanted = abs(float(printed))
                 assert any(abs(abs(round(n, decimals)) - wanted) < 0.5 * 10 ** -decimals + 1e-12 for n in numbers), \
-                    f"{printed} in the {name} table of char_rnn_lab.md is not in study_{name}.json"
-                checked += 1
-    assert checked > 50, "the write-up's tables lost their numbers"
+                    f"{printed} in the {corpus} {name} table of char_rnn_lab.md is not in {folder}/study_{name}.json"
+                checked[corpus] += 1
+    assert checked["v1"] > 50 and checked["v2"] > 30, f"the write-up's tables lost their numbers: {checked}"
 
 
 def test_seed_difference_pairs_by_seed_and_leaves_diverged_networks_out():
