@@ -97,6 +97,16 @@ def memory_horizon(acc, chance):
     return out
 
 
+REACH_LEVEL = 0.1  # the source's yardstick: "the gradient drops to ~0.1 by position 5" at chunk 5
+
+
+def gradient_reach(grad_by_position, level=REACH_LEVEL):
+    """Per network: how many steps back the gradient stays at or above `level` of its size at
+    the scored step (from gradient_by_position's (K, n) rows; n if it never drops below)."""
+    rows = np.asarray(grad_by_position)
+    return [int(np.argmax(row < level)) if (row < level).any() else len(row) for row in rows]
+
+
 def hidden_statistics(params, cfg, data):
     """Mean, std, share saturated and range of the hidden units on held-out text (per network).
     Saturated: |h| > 0.95 for tanh, h < 0.05 or > 0.95 for sigmoid, h = 0 (inactive) for ReLU."""
@@ -265,6 +275,12 @@ def study_hidden(lab, cfg, data):
     return {"rows": rows, "comparisons": comparisons}
 
 
+def place_cost_spread(lab, params, cfg, data):
+    """v2: the spread of what the networks pay on place words (lab.place_cost); None on v1."""
+    cost = lab.place_cost(params, cfg, data)
+    return None if cost is None else spread(cost)
+
+
 def study_tbptt(lab, cfg, data):
     """3. Chunk lengths 5, 10, 25, 50 (seeds networks each, the same starting weights):
     gradient reach by position and a memory probe."""
@@ -278,12 +294,16 @@ def study_tbptt(lab, cfg, data):
                      "curves": curves(history),
                      "grad_by_position": gradient_by_position(params, c, data, chunk=50).tolist(),  # (seeds, 50)
                      "probe": acc.tolist(), "probe_bins": bin_probe(acc).tolist(),  # (seeds, 25), (seeds, 5)
-                     "memory_horizon": spread(memory_horizon(acc, chance))})
+                     "memory_horizon": spread(memory_horizon(acc, chance)),
+                     "place_cost": place_cost_spread(lab, params, c, data)})
     short, long_ = rows[0], rows[-1]
+    measures = [("held-out", lambda r: r["held_out_loss"]["per_seed"]),
+                ("memory horizon", lambda r: r["memory_horizon"]["per_seed"]),
+                ("probe 19-25", lambda r: [b[-1] for b in r["probe_bins"]])]
+    if short["place_cost"] is not None:  # v2
+        measures.append(("nats per place word", lambda r: r["place_cost"]["per_seed"]))
     comparisons = {f"chunk {long_['chunk']} - chunk {short['chunk']}: {what}": difference(pick(short), pick(long_), paired=True)
-                   for what, pick in (("held-out", lambda r: r["held_out_loss"]["per_seed"]),
-                                      ("memory horizon", lambda r: r["memory_horizon"]["per_seed"]),
-                                      ("probe 19-25", lambda r: [b[-1] for b in r["probe_bins"]]))}
+                   for what, pick in measures}
     return {"rows": rows, "bins": PROBE_BINS, "chance": chance, "comparisons": comparisons}
 
 
@@ -434,7 +454,7 @@ def recovery_after_error(params, cfg, data, n_trials=200, n_chars=80, seed=5, te
     for corrupt in (False, True):
         primes = []
         for _ in range(n_trials):
-            words = grammar.sample_sentence(g, rng)
+            words = g.sample(rng)
             if corrupt:
                 w = list(words[-1])
                 w[rng.integers(len(w))] = "abcdefghijklmnopqrstuvwxyz"[rng.integers(26)]
@@ -533,7 +553,7 @@ def word_similarities(params, cfg, data, replace, k=0, n_sentences=3000, seed=9)
     network k (no training), and compare mean word-end states by cosine similarity."""
     g = data["grammar"]
     rng = np.random.default_rng(seed)
-    words = [w for _ in range(n_sentences) for w in grammar.sample_sentence(g, rng)]
+    words = [w for _ in range(n_sentences) for w in g.sample(rng)]
     words = ["zog" if w == replace else w for w in words]
     states = word_end_states(params, cfg, words, k)
     nouns = [w for ws in g.nouns.values() for w in ws if w != replace] + ["zog"]
@@ -549,17 +569,16 @@ def word_similarities(params, cfg, data, replace, k=0, n_sentences=3000, seed=9)
             "replaced_word_category": next(c for c, ws in g.nouns.items() if replace in ws)}
 
 
-NOVEL_WORD_REPLACES = ("man", "lion", "bread")
-
-
 def study_novel_word(lab, cfg, data):
-    """8. A never-seen word, "zog", in the place of "man", of "lion", and of "bread", read by
-    each of the seeds trained networks. In this grammar humans and animals occur in exactly the
-    same contexts (every verb takes any animate noun), so only the food (after "eats the") has
-    a context of its own."""
+    """8. A never-seen word, "zog", in the place of a human, an animal and a food (the grammar's
+    novel_word_targets: man, lion, bread in v1; king, lion, bread in v2), read by each of the
+    seeds trained networks. In v1 humans and animals occur in exactly the same contexts (every
+    verb takes any animate noun), so only the food (after "eats the") has a context of its own;
+    in v2 a subject's kind has adjectives of its own before the noun (with p = 0.5), and each
+    food follows the verbs of food."""
     params, history = train_seeds(lab, cfg, data, verbose=True, label="novel word: ")
     results = []
-    for replace in NOVEL_WORD_REPLACES:
+    for replace in data["grammar"].novel_word_targets:
         per_seed = [word_similarities(params, cfg, data, replace, k) for k in range(cfg.seeds)]
         own = per_seed[0]["replaced_word_category"]
         results.append({"replaced": replace, "replaced_word_category": own,
@@ -598,7 +617,8 @@ def grid_cell(lab, cfg, data):
     row = {"hidden": cfg.hidden, "activation": cfg.activation, "chunk": cfg.chunk, "diverged": diverged_list(history),
            "params": cfg.hidden * grammar.V + cfg.hidden ** 2 + cfg.hidden + grammar.V * cfg.hidden + grammar.V,
            "held_out_loss": spread(held), "gap": spread(gap),
-           "memory_horizon": spread(memory_horizon(memory_probe(params, cfg, data), char_frequency_chance(data)))}
+           "memory_horizon": spread(memory_horizon(memory_probe(params, cfg, data), char_frequency_chance(data))),
+           "place_cost": place_cost_spread(lab, params, cfg, data)}
     print(f"  grid: H={cfg.hidden:3d} {cfg.activation:8s} chunk {cfg.chunk:2d}: held-out {fmt_spread(row['held_out_loss'])}, "
           f"horizon {fmt_spread(row['memory_horizon'], '.1f')}", flush=True)
     return row
@@ -762,9 +782,13 @@ def print_tbptt(r):
     print(f"\n3. tbptt: {'chunk':>6}{'held-out':>20}{'horizon':>14}   probe accuracy by distance (mean):{bins}")
     for row in r["rows"]:
         probe = np.mean(row["probe_bins"], axis=0)
+        place = f"  nats per place word {fmt_spread(row['place_cost'], '.2f')}" if row.get("place_cost") else ""
         print(f"   {'':6}{row['chunk']:>6}{fmt_spread(row['held_out_loss']):>20}{fmt_spread(row['memory_horizon'], '.1f'):>14}"
-              f"{'':36}" + "".join(f"{a:>8.0%}" for a in probe))
+              f"{'':36}" + "".join(f"{a:>8.0%}" for a in probe) + place)
     print(f"   (chance: always the most common character, {r['chance']:.0%})")
+    reach = ", ".join(f"chunk {row['chunk']} {fmt_spread(spread(gradient_reach(row['grad_by_position'])), '.1f')}"
+                      for row in r["rows"])
+    print(f"   gradient reach (steps back until ||dL/dh|| < {REACH_LEVEL:g} of the last step's): {reach}")
     print_comparisons(r)
 
 

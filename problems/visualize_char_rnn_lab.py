@@ -55,7 +55,6 @@ from _figures import draw, figure_parser, load_results, parse_args, plt, publish
 from rnn_numpy import init  # noqa: E402
 from rnn_numpy.experiment import command, input_file, load_params  # noqa: E402
 
-TARGET_GAP = 0.15  # the lab's target: held-out loss within 0.15 nats/char of the floor
 HELD_OUT, TRAIN, FLOOR, UNIFORM = "#1f77b4", "black", "#d62728", "0.45"
 WORD, STRAY, NONWORD = "black", "#e07b00", "#d62728"  # word colours in generated text
 SAMPLE_TEMPERATURES = (0.5, 0.7, 1.0)
@@ -117,11 +116,11 @@ def run_label(cfg):
 
 # --- baseline figures -------------------------------------------------------------------------
 
-def draw_floor(ax, floor, uniform=None):
+def draw_floor(ax, floor, target_gap, uniform=None):
     """The entropy floor, the target band above it and (optionally) the uniform guess."""
-    ax.axhspan(floor, floor + TARGET_GAP, color=FLOOR, alpha=0.08, lw=0)
+    ax.axhspan(floor, floor + target_gap, color=FLOOR, alpha=0.08, lw=0)
     ax.axhline(floor, color=FLOOR, ls="--", lw=1.5, label=f"entropy floor {floor:.3f} (exact; no model beats it)")
-    ax.axhline(floor + TARGET_GAP, color=FLOOR, ls=":", lw=1.2, label=f"target: floor + {TARGET_GAP} (shaded band)")
+    ax.axhline(floor + target_gap, color=FLOOR, ls=":", lw=1.2, label=f"target: floor + {target_gap} (shaded band)")
     if uniform is not None:
         ax.axhline(uniform, color=UNIFORM, ls="-.", lw=1.2, label=f"uniform guess log(27) = {uniform:.2f}")
 
@@ -144,14 +143,15 @@ def plot_learning_curve(results):
         ax.set_xlabel("training step" + (" (log scale)" if ax is whole else ""))
         ax.set_ylabel("cross-entropy (nats per character)")
         ax.grid(alpha=0.3, which="both")
-    draw_floor(whole, floor, uniform)
+    target_gap = lab.TARGET_GAP[cfg.corpus]
+    draw_floor(whole, floor, target_gap, uniform)
     whole.set(xscale="log", yscale="log", xlim=(1, cfg.steps), ylim=(floor * 0.85, uniform * 1.3),
               title="The whole run: from the uniform guess down to the floor")
     ticks = [t for t in (0.3, 0.4, 0.5, 0.7, 1, 1.5, 2, 3) if floor * 0.85 < t < uniform * 1.3]
     whole.set_yticks(ticks, [f"{t:g}" for t in ticks])
     whole.minorticks_off()
-    draw_floor(near, floor)
-    top = max(floor + 2.5 * TARGET_GAP, min(1.0, c["held_out"].max() * 1.08))
+    draw_floor(near, floor, target_gap)
+    top = max(floor + 2.5 * target_gap, min(1.0, c["held_out"].max() * 1.08))
     near.set(xlim=(0, cfg.steps), ylim=(floor - 0.03, top),
              title="Close to the floor (linear steps; anything higher is cut off)")
     near.text(0.98, 0.97, f"lowest held-out: {c['held_out'][best]:.3f} at step {c['step'][best]}\n"
@@ -163,7 +163,7 @@ def plot_learning_curve(results):
     handles.append(extra[0][-1])
     labels.append(extra[1][-1])  # the uniform guess, drawn on the left only
     fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=9, frameon=False)
-    verdict = "inside" if m["gap_to_floor"] <= TARGET_GAP else "outside"
+    verdict = "inside" if m["gap_to_floor"] <= target_gap else "outside"
     fig.suptitle(f"Char-RNN baseline ({run_label(cfg)})\nHeld-out loss ends at {m['held_out_loss']:.3f} "
                  f"nats/char, {m['gap_to_floor']:.3f} above the entropy floor ({verdict} the target band). "
                  "Look for: how early the loss gets close, and whether it stays there.", fontsize=11)
@@ -237,9 +237,8 @@ def grammatical_mask(words, g):
 def word_colours(words, g, grammatical=True):
     """Red: not a word of the lexicon; orange: a word, but outside every grammatical sentence
     (only with grammatical=True); black: otherwise."""
-    vocab = g.vocabulary()
     inside = grammatical_mask(words, g) if grammatical else np.ones(len(words), dtype=bool)
-    return [NONWORD if w not in vocab else WORD if ok else STRAY for w, ok in zip(words, inside)]
+    return [NONWORD if not g.in_lexicon(w) else WORD if ok else STRAY for w, ok in zip(words, inside)]
 
 
 def wrap_words(words, colours, width):
@@ -389,11 +388,16 @@ def arm_curves(curves, key, arm, seeds):
     return as_array(curves[key])[:, arm * seeds:(arm + 1) * seeds].T
 
 
-def held_out_panel(ax, floor, arms, title="held-out loss during training"):
+def floor_and_target(r):
+    """A study's entropy floor and its corpus's target gap, for draw_floor."""
+    return r["entropy_rate"], lab.TARGET_GAP[r["config"].get("corpus", "v1")]
+
+
+def held_out_panel(ax, r, arms, title="held-out loss during training"):
     """arms: (label, steps, per-seed curves) each; with the floor and its target band."""
     for k, (label, steps, per_seed) in enumerate(arms):
         seed_lines(ax, steps, per_seed, f"C{k}", label)
-    draw_floor(ax, floor)
+    draw_floor(ax, *floor_and_target(r))
     ax.set(yscale="log", xlabel="training step", ylabel="held-out nats/char", title=title)
     if ax.get_ylim()[1] > LOSS_CEILING:
         ax.set_ylim(top=LOSS_CEILING)
@@ -450,7 +454,8 @@ def finish(fig, number, text, r, notes=None, wide=(), key=DRAWING_KEY):
     """The study's title (steps, seeds, floor and how the seeds are drawn) and its notes
     (by default its comparisons) under the panels."""
     cfg = r["config"]
-    fig.suptitle(f"{number}. {text}\n({cfg['steps']} steps per network, {cfg['seeds']} seeds per configuration, "
+    fig.suptitle(f"{number}. {text}\n(corpus {cfg.get('corpus', 'v1')}, {cfg['steps']} steps per network, "
+                 f"{cfg['seeds']} seeds per configuration, "
                  f"entropy floor {r['entropy_rate']:.3f} nats/char)\n{key}", fontsize=11)
     bottom = add_footer(fig, comparison_notes(r.get("comparisons", {})) if notes is None else notes, wide)
     fig.tight_layout(rect=(0, bottom, 1, 1))
@@ -460,7 +465,7 @@ def finish(fig, number, text, r, notes=None, wide=(), key=DRAWING_KEY):
 def plot_study_init(r):
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
     seeds, c = r["config"]["seeds"], r["curves"]
-    held_out_panel(axes[0], r["entropy_rate"],
+    held_out_panel(axes[0], r,
                    [(f"{n} (radius {pm(r['start_radius'][k], '.2f')} at step 0)", c["step"],
                      arm_curves(c, "held_out_loss", k, seeds)) for k, n in enumerate(r["names"])])
     for k, n in enumerate(r["names"]):
@@ -486,15 +491,16 @@ def plot_study_hidden(r):
         held = x["held_out_loss"]
         a.annotate(f"H={x['hidden']}{diverged_note(held)}", (x["params"], held["mean"] or r["entropy_rate"]),
                    textcoords="offset points", xytext=(6, 6), fontsize=9)
-    draw_floor(a, r["entropy_rate"])
+    draw_floor(a, *floor_and_target(r))
     value_axis(a, [x["params"] for x in rows], "parameters", "final held-out nats/char", "final loss against size")
     a.legend(fontsize=7)
-    held_out_panel(b, r["entropy_rate"], row_arms(rows, lambda x: f"H={x['hidden']}"))
+    held_out_panel(b, r, row_arms(rows, lambda x: f"H={x['hidden']}"))
     return finish(fig, 2, "Hidden size", r)
 
 
 def plot_study_tbptt(r):
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
+    places = r["rows"][0].get("place_cost") is not None  # v2: the long dependency, priced
+    fig, axes = plt.subplots(1, 4 if places else 3, figsize=(21 if places else 16, 4.6))
     for k, row in enumerate(r["rows"]):
         g, probe = as_array(row["grad_by_position"]), as_array(row["probe"])
         seed_lines(axes[0], np.arange(g.shape[1]), g, f"C{k}", f"trained with chunks of {row['chunk']}")
@@ -507,8 +513,21 @@ def plot_study_tbptt(r):
     axes[1].set(xlabel="k: characters back", ylabel="accuracy of reading out x_{t-k} from h_t",
                 title="memory probe", ylim=(0, 1))
     axes[1].legend(fontsize=8)
-    held_out_panel(axes[2], r["entropy_rate"], row_arms(r["rows"], lambda x: f"chunk {x['chunk']}"))
+    held_out_panel(axes[2], r, row_arms(r["rows"], lambda x: f"chunk {x['chunk']}"))
+    if places:
+        place_cost_panel(axes[3], [x["chunk"] for x in r["rows"]], [x["place_cost"] for x in r["rows"]])
     return finish(fig, 3, "Truncated-BPTT chunk length", r)
+
+
+def place_cost_panel(ax, chunks, spreads):
+    """v2: nats paid on each place word, whose noun came 10-50 characters earlier."""
+    spread_points(ax, chunks, spreads, color="black")
+    ax.axhline(np.log(16), color="grey", ls=":", label="remembers nothing: log 16")
+    ax.axhline(np.log(8), color="grey", ls="--", label="remembers only the kind: log 8")
+    ax.axhline(0, color=FLOOR, ls="-", lw=1, label="remembers the noun: 0")
+    value_axis(ax, chunks, "chunk length", "nats per place word (held-out)",
+               "the place fixed by the subject's noun")
+    ax.legend(fontsize=8)
 
 
 def activation_label(row):
@@ -531,7 +550,7 @@ def hidden_state_table(ax, rows):
 
 def plot_study_activation(r):
     fig, axes = plt.subplots(1, 3, figsize=(17, 4.6), gridspec_kw={"width_ratios": [1, 1, 1.15]})
-    held_out_panel(axes[0], r["entropy_rate"], row_arms(r["rows"], activation_label))  # a diverged seed ends early
+    held_out_panel(axes[0], r, row_arms(r["rows"], activation_label))  # a diverged seed ends early
     for k, x in enumerate(r["rows"]):
         g = as_array(x["grad_norm_every_50"])  # (seeds, steps / 50)
         seed_lines(axes[1], np.arange(g.shape[1]) * 50, g, f"C{k}", activation_label(x))
@@ -563,7 +582,7 @@ def final_loss_by_value(ax, r, values, name):
                             textcoords="offset points", xytext=(0, 6 if s["mean"] else -2), ha="center",
                             va="bottom" if s["mean"] else "top",
                             fontsize=7.5, color=f"C{k}")
-    draw_floor(ax, r["entropy_rate"])
+    draw_floor(ax, *floor_and_target(r))
     value_axis(ax, values, name, "final held-out nats/char", f"final loss against the {name}")
     ax.margins(x=0.1)
     ax.legend(fontsize=7)
@@ -643,7 +662,7 @@ def align_zero(ax, twin, top):
 
 def plot_study_teacher_forcing(r):
     fig, axes = plt.subplots(1, 3, figsize=(17, 4.8))
-    held_out_panel(axes[0], r["entropy_rate"], row_arms(r["rows"], lambda x: x["method"]))
+    held_out_panel(axes[0], r, row_arms(r["rows"], lambda x: x["method"]))
     cost_by_step_panel(axes[1], r)
     recovery_bars(axes[2], r["rows"])
     return finish(fig, 6, "Teacher forcing and scheduled sampling", r)
@@ -651,7 +670,7 @@ def plot_study_teacher_forcing(r):
 
 def plot_study_reservoir(r):
     fig, (a, b) = plt.subplots(1, 2, figsize=(13, 4.6))
-    held_out_panel(a, r["entropy_rate"], row_arms(r["rows"], lambda x: x["name"]))
+    held_out_panel(a, r, row_arms(r["rows"], lambda x: x["name"]))
     names = [x["name"].split(" (")[0] + diverged_note(x["gap"]) for x in r["rows"]]
     bars = spread_bars(b, np.arange(len(names)), [x["gap"] for x in r["rows"]], 0.6, color=["C0", "C1", "C2"])
     b.bar_label(bars, [pm(x["gap"]) for x in r["rows"]], fontsize=8, padding=2)
@@ -738,7 +757,7 @@ def plot_study_lr(r):
     seeds = r["config"]["seeds"]
     for ax, (optimizer, res) in zip(axes[1:], r["optimizers"].items()):
         c = res["curves"]
-        held_out_panel(ax, r["entropy_rate"],
+        held_out_panel(ax, r,
                        [(f"lr {v:g}{diverged_note(res['held_out_loss'][k])}", c["step"],
                          arm_curves(c, "held_out_loss", k, seeds)) for k, v in enumerate(r["rates"])],
                        title=f"held-out loss during training ({optimizer})")
@@ -780,7 +799,8 @@ def make_baseline_figures(args):
     if params is None:
         params, cfg, data = retrain(results)
     else:
-        cfg, data = config_of(results), {"grammar": grammar.Grammar()}  # the samples figure needs only the grammar
+        cfg = config_of(results)
+        data = {"grammar": lab.CORPORA[cfg.corpus].grammar()}  # the samples figure needs only the grammar
     written.append(save(plot_samples(params, cfg, data), args.out_dir / "baseline_samples.png"))
     return written
 
