@@ -1,6 +1,7 @@
-"""The second corpus of char_rnn_lab (--corpus v2): a template language with dependencies over
-24-57 characters, humans and animals in contexts of their own, all 26 letters, and an entropy
-rate near the source's regime; still with an exact probability for every sentence.
+"""The second corpus of char_rnn_lab (--corpus v2): a template language with long dependencies
+(agreement over 24-34 characters, a place fixed 8-57 characters earlier), humans and animals
+in contexts of their own, all 26 letters, and an entropy rate near the source's regime; still
+with an exact probability for every sentence.
 
     sentence = SUBJECT [ "that" INNER RELVERB ] VERB [ OBJECT ] PREP PLACE "with" CLOSING
     SUBJECT  = DET(n) [ ADJ(k) ] NOUN(k, n)        number n and kind k (human / animal): 1/2 each
