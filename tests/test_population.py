@@ -127,3 +127,48 @@ def test_padded_batch_equals_sequences_run_alone():
             total[k] = total[k] + g
     for k in p:
         np.testing.assert_allclose(dp[k], total[k], atol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["own inputs", "shared inputs", "per-network states and mask", "held input",
+                                  "no weight gradients"])
+def test_lstm_population_in_groups_equals_one_batch_to_the_bit(case, monkeypatch):
+    """A population too large for one batch (lstm.GROUP_BYTES) runs a few networks at a
+    time; every per-network output and gradient must equal the one-batch run exactly. The
+    gradient of an operand the networks share (a scalar h0, inputs with a population axis
+    of 1) is summed group by group, in another order: equal to rounding. Breaking the join
+    (the wrong axis, or summing a per-network gradient) fails it."""
+    K, T_, B_, H_, D_ = 5, 4, 3, 6, 2
+    rng = np.random.default_rng(0)
+    p = lstm.init_params(rng, D_, H_, (K,))
+    x = rng.standard_normal((T_, 1 if case == "shared inputs" else K, B_, D_))
+    h0 = c0 = 0.0
+    mask, steps, param_grads = None, None, case != "no weight gradients"
+    if case == "per-network states and mask":
+        h0, c0 = rng.standard_normal((K, B_, H_)), rng.standard_normal((B_, H_))
+        mask = rng.integers(0, 2, size=(T_, K, B_))
+    if case == "held input":
+        x, steps = x[:1], T_
+    dh = rng.standard_normal((T_, K, B_, H_))
+
+    def run(group_bytes):
+        monkeypatch.setattr(lstm, "GROUP_BYTES", group_bytes)
+        h, c, cache = lstm.forward(x, h0, c0, p, mask, steps)
+        return h, c, lstm.backward(dh, cache, param_grads), len(cache.get("groups", [None]))
+
+    h1, c1, grads1, n_groups = run(1 << 40)  # one batch
+    assert n_groups == 1
+    h2, c2, grads2, n_groups = run(2 * T_ * B_ * 4 * H_ * 8)  # two networks at a time: groups of 2, 2, 1
+    assert n_groups == 3
+    np.testing.assert_array_equal(h1, h2)
+    np.testing.assert_array_equal(c1, c2)
+    for a, b in zip(grads1[:3], grads2[:3]):  # dx, dh0, dc0
+        assert np.shape(a) == np.shape(b)
+        if np.ndim(a) >= 3 and np.shape(a)[-3] == K:  # one per network
+            np.testing.assert_array_equal(a, b)
+        else:  # shared by the population
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+    if param_grads:
+        for k in grads1[3]:
+            np.testing.assert_array_equal(grads1[3][k], grads2[3][k])
+    else:
+        assert grads2[3] is None
