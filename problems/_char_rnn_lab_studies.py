@@ -46,7 +46,7 @@ def gradient_by_position(params, cfg, data, chunk=None, n_batches=4):
         _, dlogits = losses.softmax_cross_entropy(logits[None], ids[-1:])
         dh = np.zeros_like(h)
         dh[-1] = readout.backward(dlogits[0], out_cache)[0]
-        *_, dh_total = rnn.backward(dh, cache, return_state_grads=True)
+        *_, dh_total = rnn.backward(dh, cache, return_state_grads=True, input_grads=False)
         norms = rnn.state_grad_norms(dh_total)[::-1].T  # (K, chunk): k = 0 is the last step
         total += norms / norms[:, :1]
     return total / n_batches

@@ -76,7 +76,7 @@ def loss_and_grads(params, x, target, mask=None, leak=1.0, activity=0.0):
     count = h.shape[0] * h.shape[-2] * H  # T B H states per network
     penalty = activity * np.einsum("tkbh,tkbh->k", h, h) / count  # (K,)
     dh += (2.0 * activity / count) * h
-    grads.update(rnn.backward(dh, cache)[2])
+    grads.update(rnn.backward(dh, cache, input_grads=False)[2])  # the inputs are data
     return mse + penalty, grads
 
 

@@ -272,7 +272,7 @@ def loss_and_grads(params, cfg, batch):
     else:
         loss, dy = losses.mse(y, target)
     dh, grads = readout.backward(dy, out_cache)
-    _, dh0, rnn_grads = rnn.backward(dh, rnn_cache)
+    _, dh0, rnn_grads = rnn.backward(dh, rnn_cache, input_grads=False)  # the inputs are data
     grads.update(rnn_grads)
     grads["W_0"] = dh0.mT @ start  # (K, H, n) @ (K, n, C)
     loss = loss + cfg.weight_decay * np.square(params["W_hh"]).sum(axis=(1, 2))

@@ -32,7 +32,7 @@ def rnn_loss_and_grads(params, x, target, loss_mask=None, h0=None, activation="t
     y, out_cache = readout.forward(h, params)
     value, dy = _loss_fn(loss)(y, target, loss_mask)
     dh, grads = readout.backward(dy, out_cache)
-    _, _, rnn_grads = rnn.backward(dh, rnn_cache, truncate=truncate)
+    _, _, rnn_grads = rnn.backward(dh, rnn_cache, truncate=truncate, input_grads=False)  # x is data
     grads.update(rnn_grads)
     return value, grads, y, h
 
@@ -49,5 +49,5 @@ def lstm_loss_and_grads(params, x, target, loss_mask=None, h0=None, c0=None, sta
     y, out_cache = readout.forward(h, params)
     value, dy = _loss_fn(loss)(y, target, loss_mask)
     dh, grads = readout.backward(dy, out_cache)
-    grads.update(lstm.backward(dh, lstm_cache)[3])
+    grads.update(lstm.backward(dh, lstm_cache, input_grads=False)[3])  # x is data
     return value, grads, y, h
