@@ -1,6 +1,14 @@
-"""Benchmark (not a test): python -m rnn_numpy.bench [--repeats N] [--population K]
+"""Benchmark (not a test): python -m rnn_numpy.bench [--repeats N] [--population K] [--detail]
 
-Prints, for the RNN and the LSTM at a few sizes:
+Prints issue 14's ratio table, every ratio from two times measured in this one run
+(rnn_numpy.speed): the headline's whole process against the plain-NumPy yardstick
+(../shared/bench/naive_seqlookup.py, if it is there), with fixed and variable timing; the
+char lab's training step in float64 and float32, for one network and for 16 as one
+population, the population's share of the single-thread GEMM peak; 16 RNNs' forward +
+backward against one; an LSTM population's step against the same networks one by one; and
+PyTorch's char-lab step where PyTorch is installed (one thread each).
+
+With --detail it also prints, for the RNN and the LSTM at a few sizes:
   * the time of one forward + backward pass of a single network;
   * the time of one full training step (forward, readout, MSE, backward, per-network
     clipping, SGD with momentum) for one network, for K networks run one after another,
@@ -15,7 +23,7 @@ import time
 
 import numpy as np
 
-from . import lstm, models, optim, readout, rnn
+from . import lstm, models, optim, readout, rnn, speed
 
 SIZES = [(5, 20, 30), (25, 32, 64)]  # (T, B, H)
 D, O = 5, 3
@@ -81,15 +89,80 @@ def population_speedup(cell, T, B, H, K, dtype, repeats):
     return one, median_time(run_separately, max(3, repeats // K)), median_time(together, repeats)
 
 
+def ratio_rows(K, repeats):
+    """Issue 14's table: (work, ours, comparison, ratio) rows, printed as they are measured."""
+    peak = {np.float64: speed.gemm_peak(np.float64), np.float32: speed.gemm_peak(np.float32)}
+    yield ("single-thread GEMM peak (1024^3)", f"{peak[np.float64] / 1e9:.1f} GFLOP/s float64",
+           f"{peak[np.float32] / 1e9:.1f} GFLOP/s float32", "")
+    for flags in ([], ["--variable-timing"]):
+        ours = speed.whole_process(["problems/sequence_lookup_25.py", "--seed", "0", *flags])
+        yardstick = speed.whole_process([str(speed.YARDSTICK), *flags])
+        name = " ".join(["sequence_lookup_25.py --seed 0", *flags]) + ", whole process"
+        if yardstick is None:
+            yield name, f"{ours:.2f} s", "yardstick not found", ""
+        else:
+            yield name, f"{ours:.2f} s", f"yardstick {yardstick:.2f} s", f"{ours / yardstick:.2f}x the yardstick's"
+    T, B, H, V = speed.CHAR_LAB
+    one = {d: median_time(speed.char_lab_trainer(0, d), repeats) for d in (np.float64, np.float32)}
+    yield ("char-lab step, one network (T=25, B=32, H=64, V=27)", f"{one[np.float64] * 1e3:.2f} ms float64",
+           f"{one[np.float32] * 1e3:.2f} ms float32", f"float32 {one[np.float64] / one[np.float32]:.2f}x faster")
+    for d in (np.float64, np.float32):
+        torch_step = speed.torch_char_lab_step(d)
+        if torch_step is not None:
+            theirs = median_time(torch_step, repeats)
+            yield (f"same step, PyTorch {np.dtype(d).name} (1 thread)", f"{one[d] * 1e3:.2f} ms",
+                   f"PyTorch {theirs * 1e3:.2f} ms", f"{theirs / one[d]:.2f}x faster")
+    pop = {d: median_time(speed.char_lab_trainer(K, d), max(5, repeats // K)) for d in (np.float64, np.float32)}
+    flops = K * speed.char_lab_flops(T, B, H, V)
+    for d in (np.float64, np.float32):
+        yield (f"same step, {K} networks as a population, {np.dtype(d).name}", f"{pop[d] * 1e3:.1f} ms",
+               f"{K} x one: {K * one[d] * 1e3:.1f} ms",
+               f"{flops / pop[d] / peak[d]:.0%} of GEMM peak")
+    yield ("population step, float32 over float64", "", "", f"{pop[np.float64] / pop[np.float32]:.2f}x faster")
+    rng = np.random.default_rng(0)
+    fb = {}
+    for k in (0, K):
+        shape = (5, k, 20, D) if k else (5, 20, D)
+        params, x = make_params("rnn", rng, 30, (k,) if k else (), np.float64), rng.standard_normal(shape)
+        fb[k] = median_time(lambda: forward_backward("rnn", params, x), repeats)
+    yield (f"RNN forward+backward, {K} networks (T=5, B=20, H=30)", f"{fb[K] * 1e6:.0f} us",
+           f"one network {fb[0] * 1e6:.0f} us", f"{fb[K] / fb[0]:.1f}x one")
+    _, separate, together = population_speedup("lstm", 25, 32, 64, K, np.float64, max(5, repeats // K))
+    yield (f"LSTM training step, {K} networks (T=25, B=32, H=64, float64)", f"population {together * 1e3:.1f} ms",
+           f"one by one {separate * 1e3:.1f} ms", f"population {separate / together:.2f}x as fast")
+
+
+def machine():
+    name = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{name}; python {platform.python_version()}, numpy {np.__version__}"
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=200, help="timed repetitions per measurement (median)")
     ap.add_argument("--population", type=int, default=16, help="K, networks in the population run")
+    ap.add_argument("--detail", action="store_true", help="also the per-size tables of forward+backward and steps")
     args = ap.parse_args(argv)
     if args.repeats < 1 or args.population < 1:
         ap.error("--repeats and --population must be positive")
     K = args.population
-    print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}")
+    print(machine())
+    print("\n| work | this project | comparison | ratio |\n|---|---|---|---|")
+    for row in ratio_rows(K, args.repeats):
+        print("| " + " | ".join(row) + " |", flush=True)
+    if args.detail:
+        detail(K, args.repeats)
+
+
+def detail(K, repeats):
+    """The per-size tables: forward + backward of one network, and training steps."""
     print("\none forward + backward of the recurrent core, one network (float64)")
     print(f"{'cell':<5} {'T':>3} {'B':>3} {'H':>3} {'time':>10}")
     for cell in ("rnn", "lstm"):
@@ -97,7 +170,7 @@ def main(argv=None):
             rng = np.random.default_rng(0)
             params = make_params(cell, rng, H, (), np.float64)
             x = rng.standard_normal((T, B, D))
-            t = median_time(lambda: forward_backward(cell, params, x), args.repeats)
+            t = median_time(lambda: forward_backward(cell, params, x), repeats)
             print(f"{cell:<5} {T:>3} {B:>3} {H:>3} {t * 1e6:>8.0f} us")
 
     print(f"\none training step: 1 network, {K} networks one by one, {K} as one population")
@@ -106,7 +179,7 @@ def main(argv=None):
     for cell in ("rnn", "lstm"):
         for T, B, H in SIZES:
             for dtype in (np.float64, np.float32):
-                one, separate, together = population_speedup(cell, T, B, H, K, dtype, args.repeats)
+                one, separate, together = population_speedup(cell, T, B, H, K, dtype, repeats)
                 print(f"{cell:<5} {np.dtype(dtype).name:<8} {T:>3} {B:>3} {H:>3} {one * 1e6:>7.0f}us "
                       f"{separate * 1e6:>10.0f}us {together * 1e6:>12.0f}us {together / one:>7.1f}x "
                       f"{separate / together:>8.1f}x")

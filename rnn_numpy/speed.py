@@ -1,0 +1,118 @@
+"""The rows of `python -m rnn_numpy.bench`'s ratio table (issue 14): each a pair of times
+measured in the same process, reported as a ratio, so that a noisy shared machine cancels.
+
+    gemm_peak(dtype)            single-thread GEMM rate of a 1024 x 1024 product (FLOP/s)
+    whole_process(args)         wall time of a fresh Python process running a script
+    char_lab_step(...)          one char-lab training step: the RNN over a chunk of one-hot
+                                characters, softmax cross-entropy, BPTT, per-network clip,
+                                AdaGrad; one network or a population
+    char_lab_flops(T, B, H, V)  the matrix-product FLOPs of that step for one network
+    torch_char_lab_step(...)    the same step in PyTorch, when PyTorch is installed (never a
+                                dependency)
+"""
+
+import pathlib
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from . import models, optim, readout, rnn
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+YARDSTICK = ROOT.parent / "shared" / "bench" / "naive_seqlookup.py"  # outside the repository
+CHAR_LAB = (25, 32, 64, 27)  # T, B, H, V of the char lab's baseline step
+
+
+def median_time(fn, repeats, warmup=3):
+    """Median wall time of fn() in seconds."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def gemm_peak(dtype, n=1024, repeats=5):
+    """FLOP/s of one n x n x n matrix product (2 n^3 FLOPs), median of repeats, on whatever
+    BLAS threads the process has (the benchmark runs with one)."""
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((n, n)).astype(dtype) for _ in range(2))
+    return 2 * n ** 3 / median_time(lambda: a @ b, repeats, warmup=1)
+
+
+def whole_process(args, repeats=3):
+    """Median wall time of `python args...` run from the repository root, output discarded.
+    Returns None if the script is missing."""
+    if not pathlib.Path(args[0]).exists():
+        return None
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, *args], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def char_lab_flops(T, B, H, V):
+    """Matrix-product FLOPs that one char-lab step needs, for one network: per character and
+    stream, 3 products with W_hh (forward, the carried gradient, dW_hh) and 5 with a V x H
+    matrix (the input drive, the readout, dW_hy, the readout's dh, dW_xh), 2 FLOPs each.
+    (The gradient of the inputs is not needed, and the engine skips it.)"""
+    return 2 * T * B * (3 * H * H + 5 * H * V)
+
+
+def char_lab_trainer(K, dtype, T=25, B=32, H=64, V=27, seed=0):
+    """A closure doing one char-lab training step for K networks (K = 0: one network with no
+    population axis): forward over a chunk of one-hot characters, cross-entropy summed over
+    the chunk, BPTT, each network's gradient clipped to norm 5, AdaGrad lr 0.01."""
+    rng = np.random.default_rng(seed)
+    pop = (K,) if K else ()
+    params = {**rnn.init_params(rng, V, H, pop), **readout.init_params(rng, H, V, pop)}
+    params = {k: v.astype(dtype) for k, v in params.items()}
+    ids = rng.integers(V, size=(T + 1, B))
+    x = np.eye(V, dtype=dtype)[ids[:-1]]  # (T, B, V)
+    x = x[:, None] if K else x  # (T, 1, B, V): one stream of text shared by the population
+    h0 = np.zeros((*pop, B, H), dtype=dtype)
+    opt = optim.AdaGrad(params, lr=0.01)
+
+    def step():
+        _, grads, _, _ = models.rnn_loss_and_grads(params, x, ids[1:], h0=h0, loss="cross_entropy")
+        grads = {k: g * T for k, g in grads.items()}  # the loss summed over the chunk
+        grads, _ = optim.clip_global_norm(grads, 5.0, pop)
+        opt.step(grads)
+
+    return step
+
+
+def torch_char_lab_step(dtype, T=25, B=32, H=64, V=27, seed=0):
+    """The same step in PyTorch on one thread, or None without PyTorch: (closure, torch)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    tdtype = {np.float64: torch.float64, np.float32: torch.float32}[dtype]
+    core = torch.nn.RNN(V, H, nonlinearity="tanh").to(tdtype)
+    head = torch.nn.Linear(H, V).to(tdtype)
+    params = list(core.parameters()) + list(head.parameters())
+    opt = torch.optim.Adagrad(params, lr=0.01)
+    rng = np.random.default_rng(seed)
+    ids = torch.from_numpy(rng.integers(V, size=(T + 1, B)))
+    x = torch.nn.functional.one_hot(ids[:-1], V).to(tdtype)  # (T, B, V)
+    h0 = torch.zeros(1, B, H, dtype=tdtype)
+
+    def step():
+        opt.zero_grad()
+        h, _ = core(x, h0)
+        loss = torch.nn.functional.cross_entropy(head(h).reshape(-1, V), ids[1:].reshape(-1), reduction="sum") / B
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 5.0)
+        opt.step()
+
+    return step
