@@ -227,21 +227,22 @@ def init_params(cfg, seeds):
     return {k: np.stack([net[k] for net in nets]) for k in nets[0]}
 
 
-def forward(params, x, mask):
+def forward(params, x, mask, validate=True):
     """x (T, K, B, D) -> outputs y = tanh(W_hy h_T + b_y) (K, B, 3), read after the last step
-    (padding leaves each state unchanged, so h_T is every sequence's own final state)."""
+    (padding leaves each state unchanged, so h_T is every sequence's own final state).
+    validate=False: the shapes were checked on an earlier call (see train_sweep)."""
     K, B, H = params["W_hh"].shape[0], x.shape[-2], params["W_hh"].shape[-1]
-    h, rnn_cache = rnn.forward(x, np.zeros((K, B, H)), params, "tanh", mask=mask)
+    h, rnn_cache = rnn.forward(x, np.zeros((K, B, H)), params, "tanh", mask=mask, validate=validate)
     z, out_cache = readout.forward(h[-1], params)
     return np.tanh(z), h, (rnn_cache, out_cache)
 
 
-def loss_and_grads(params, x, mask, targets, train_cols):
+def loss_and_grads(params, x, mask, targets, train_cols, validate=True):
     """The reference's loss, 1/2 sum over bits of (y - target)^2, averaged over the training
     sequences only (held-out columns ride along in the batch with zero weight).
     That is (3/2) x the mean squared error of rnn_numpy.losses.mse."""
-    y, h, (rnn_cache, out_cache) = forward(params, x, mask)
-    mse, dy = losses.mse(y[None], targets, mask=train_cols)  # over (1, K, B, 3)
+    y, h, (rnn_cache, out_cache) = forward(params, x, mask, validate)
+    mse, dy = losses.mse(y[None], targets, mask=train_cols, validate=validate)  # over (1, K, B, 3)
     loss, dy = (N_BITS / 2) * mse, (N_BITS / 2) * dy[0]
     dz = dy * (1.0 - y * y)  # through the output tanh
     dh_last, grads = readout.backward(dz, out_cache)
@@ -309,7 +310,8 @@ def train_sweep(run, sweep, history):
     cfg, params, data = run["cfg"], run["params"], run["data"]
     if cfg.variable_timing:
         run["x"], run["mask"] = variable_batch(cfg, data, run["timing_rngs"], longest_hold(cfg, sweep), run["n_steps"])
-    loss, grads, y = loss_and_grads(params, run["x"], run["mask"], data["targets"][None, None], run["train_cols"])
+    loss, grads, y = loss_and_grads(params, run["x"], run["mask"], data["targets"][None, None], run["train_cols"],
+                                    validate=sweep == 0)  # every sweep's arrays have the first's shapes and kinds
     check_finite(loss, sweep + 1, "lower --lr or --grad-clip", unit="sweep")
     record(history, sweep, loss, y, data["targets"], cfg.n_train)
     K = y.shape[0]

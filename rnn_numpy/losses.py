@@ -13,31 +13,34 @@ import numpy as np
 from ._shapes import as_float, broadcasts_to, expand_mask, per_step, require
 
 
-def _mask_and_count(y, mask):
-    """(mask shaped (T, *P', B, 1), N_m of shape (*P',) broadcastable to (*P,))."""
+def _mask_and_count(y, mask, validate=True):
+    """(mask shaped (T, *P', B, 1), N_m of shape (*P',) broadcastable to (*P,)).
+    validate=False trusts the mask to hold 0/1 and to select something (see mse)."""
     require(y.ndim >= 3, "outputs must have shape (T, *P, B, O); got {}", y.shape)
     T, pop, B = y.shape[0], y.shape[1:-2], y.shape[-2]
     if mask is None:
         m = np.ones((T,) + (1,) * len(pop) + (B, 1), dtype=y.dtype)
     else:
-        m = expand_mask(mask, T, pop, B).astype(y.dtype)
+        m = (expand_mask(mask, T, pop, B) if validate else per_step(mask, "mask", T, pop, B)).astype(y.dtype)
     count = m.sum(axis=(0, -2, -1))
-    require(np.all(count > 0), "the mask selects no (step, sequence) pair: the loss is undefined")
+    require(not validate or np.all(count > 0), "the mask selects no (step, sequence) pair: the loss is undefined")
     return m, count
 
 
-def mse(y, target, mask=None):
+def mse(y, target, mask=None, validate=True):
     """Masked mean squared error per network:
 
         loss = sum_{t,b,o} m_tb (y_tbo - target_tbo)^2 / (N_m * O)
 
     i.e. the mean over masked-in steps, sequences and output units. target broadcasts to y.
+    validate=False skips the checks of target and mask, for a training loop that validated
+    its first call (measured 17 -> 12 us a call at the headline's size).
     """
     y = as_float(y, "y")
     target = as_float(target, "target", y.dtype)
-    require(broadcasts_to(target.shape, y.shape),
+    require(not validate or broadcasts_to(target.shape, y.shape),
             "target shape {} does not broadcast to the outputs' {}", target.shape, y.shape)
-    m, count = _mask_and_count(y, mask)
+    m, count = _mask_and_count(y, mask, validate)
     norm = count * y.shape[-1]  # N_m * O
     err = m * (y - target)  # (T, *P, B, O); zero where masked out
     loss = np.square(err).sum(axis=(0, -2, -1)) / norm  # (*P,)

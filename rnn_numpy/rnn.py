@@ -27,7 +27,7 @@ import numpy as np
 
 from . import activations, init
 from ._shapes import (as_float, bias_grad, broadcasts_to, check_input_weight, check_weight, expand_mask,
-                      float_params, matmul_operand, outer_sum, require, sum_to_shape, transposed)
+                      float_params, matmul_operand, outer_sum, per_step, require, sum_to_shape, transposed)
 
 KEYS = ("W_xh", "W_hh", "b_h")
 
@@ -68,11 +68,14 @@ def _validate(x, h0, p, leak):
     return pop
 
 
-def forward(x, h0, p, activation="tanh", leak=1.0, mask=None):
-    """Run the RNN over all T steps. Returns (h, cache); h: (T, *P, B, H)."""
+def forward(x, h0, p, activation="tanh", leak=1.0, mask=None, validate=True):
+    """Run the RNN over all T steps. Returns (h, cache); h: (T, *P, B, H).
+    validate=False skips the shape checks and the mask's 0/1 check, for a training loop
+    that validated its first call and sends arrays of the same shapes and kinds after it:
+    measured 39 -> 36 us a call at the headline's size (T=5, B=25, H=30, one network)."""
     act = activations.get(activation)
     x, p = as_float(x, "x"), float_params(p, KEYS)  # p is a converted copy only for non-float weights
-    pop = _validate(x, h0, p, leak)
+    pop = _validate(x, h0, p, leak) if validate else population_shape(p)
     T, B = x.shape[0], x.shape[-2]
     W_hh_T = transposed(p["W_hh"])  # (*P, H, H); a contiguous copy multiplies 2x faster than .mT
     xw = x @ transposed(p["W_xh"]) + p["b_h"][..., None, :]  # (T, *P, B, H): input drive, all steps at once
@@ -80,7 +83,8 @@ def forward(x, h0, p, activation="tanh", leak=1.0, mask=None):
     # g: how much of the new activation enters the state; None for the plain Elman step.
     g = None
     if mask is not None:
-        g = leak * expand_mask(mask, T, pop, B).astype(xw.dtype)  # (T, *P', B, 1)
+        m = expand_mask(mask, T, pop, B) if validate else per_step(mask, "mask", T, pop, B)  # (T, *P', B, 1)
+        g = leak * m.astype(xw.dtype)
     elif leak != 1.0:
         g = np.full((T,) + (1,) * (xw.ndim - 1), leak, dtype=xw.dtype)
     h = np.empty(xw.shape, dtype=np.result_type(xw, h0))  # (T, *P, B, H)

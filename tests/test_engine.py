@@ -541,3 +541,22 @@ def test_class_targets_are_not_checked_as_a_mask():
     with pytest.raises(ValueError, match="^" + re.escape(
             f"targets has shape {(T, 3)}; expected (T, B) = {(T, B)} or (T, *P, B) = {(T, 3, B)}") + "$"):
         losses.softmax_cross_entropy(np.zeros((T, 3, B, O)), np.zeros((T, 3), dtype=int))
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_skipping_validation_changes_nothing_but_the_checks(masked):
+    """validate=False (a training loop's later calls) must give the same numbers, to the bit,
+    as the checked call; and only the checked call rejects a bad mask."""
+    rng = np.random.default_rng(3)
+    p = rnn.init_params(rng, 4, 6, (2,))
+    x = rng.standard_normal((5, 2, 3, 4))
+    mask = rng.integers(0, 2, size=(5, 3)) if masked else None
+    h_checked, _ = rnn.forward(x, 0.0, p, mask=mask)
+    h_trusted, _ = rnn.forward(x, 0.0, p, mask=mask, validate=False)
+    np.testing.assert_array_equal(h_checked, h_trusted)
+    y, target = rng.standard_normal((5, 2, 3, 2)), rng.standard_normal((5, 2, 3, 2))
+    for a, b in zip(losses.mse(y, target, mask), losses.mse(y, target, mask, validate=False)):
+        np.testing.assert_array_equal(a, b)
+    if masked:
+        with pytest.raises(ValueError, match="only 0 and 1"):
+            rnn.forward(x, 0.0, p, mask=2 * mask)
