@@ -4,7 +4,8 @@ Prints issue 14's ratio table, every ratio from two times measured in this one r
 (rnn_numpy.speed): the headline's whole process against the plain-NumPy yardstick
 (../shared/bench/naive_seqlookup.py, if it is there), with fixed and variable timing; the
 char lab's training step in float64 and float32, for one network and for 16 as one
-population, the population's share of the single-thread GEMM peak; 16 RNNs' forward +
+population, the population's share of the single-thread GEMM peak, and the same step with
+two BLAS threads (in fresh processes); 16 RNNs' forward +
 backward against one; an LSTM population's step against the same networks one by one; and
 PyTorch's char-lab step where PyTorch is installed (one thread each).
 
@@ -19,26 +20,14 @@ Each time is the median over repeats, measured in the same process so that ratio
 
 import argparse
 import platform
-import time
 
 import numpy as np
 
 from . import lstm, models, optim, readout, rnn, speed
+from .speed import median_time
 
 SIZES = [(5, 20, 30), (25, 32, 64)]  # (T, B, H)
 D, O = 5, 3
-
-
-def median_time(fn, repeats, warmup=3):
-    """Median wall time of fn() in seconds."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def make_params(cell, rng, H, population, dtype):
@@ -119,6 +108,9 @@ def ratio_rows(K, repeats):
                f"{K} x one: {K * one[d] * 1e3:.1f} ms",
                f"{flops / pop[d] / peak[d]:.0%} of GEMM peak")
     yield ("population step, float32 over float64", "", "", f"{pop[np.float64] / pop[np.float32]:.2f}x faster")
+    one_thread, two_threads = (speed.with_blas_threads(n, K) for n in (1, 2))
+    yield (f"same step, {K} networks, float64, 2 BLAS threads", f"{two_threads * 1e3:.1f} ms",
+           f"1 thread: {one_thread * 1e3:.1f} ms", f"{one_thread / two_threads:.2f}x faster")
     rng = np.random.default_rng(0)
     fb = {}
     for k in (0, K):

@@ -9,8 +9,10 @@ measured in the same process, reported as a ratio, so that a noisy shared machin
     char_lab_flops(T, B, H, V)  the matrix-product FLOPs of that step for one network
     torch_char_lab_step(...)    the same step in PyTorch, when PyTorch is installed (never a
                                 dependency)
+    with_blas_threads(n, K)     the population step timed in a fresh process with n BLAS threads
 """
 
+import os
 import pathlib
 import subprocess
 import sys
@@ -116,3 +118,15 @@ def torch_char_lab_step(dtype, T=25, B=32, H=64, V=27, seed=0):
         opt.step()
 
     return step
+
+
+def with_blas_threads(n_threads, K, repeats=15):
+    """Median time of the char lab's population step for K networks (float64), measured in a
+    fresh process whose BLAS has n_threads threads (the thread count is fixed when NumPy
+    loads, so it cannot change inside this process)."""
+    code = (f"import numpy as np; from rnn_numpy import speed; "
+            f"print(speed.median_time(speed.char_lab_trainer({K}, np.float64), {repeats}))")
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": str(n_threads), "OMP_NUM_THREADS": str(n_threads),
+           "MKL_NUM_THREADS": str(n_threads)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
