@@ -52,15 +52,17 @@ def population_shape(p):
     return np.shape(p["W_h"])[:-2]
 
 
-def init_params(rng, D, H, population=(), forget_bias=1.0, recurrent="orthogonal"):
+def init_params(rng, D, H, population=(), forget_bias=1.0, recurrent="orthogonal", dtype=np.float64):
     """Fresh parameters: W_x Xavier-uniform, each gate's block of W_h from `recurrent`
     (orthogonal per gate by default), b = 0 except the forget-gate bias = forget_bias
-    (1.0 lets the cell remember by default early in training; 0 gives the plain LSTM)."""
+    (1.0 lets the cell remember by default early in training; 0 gives the plain LSTM).
+    dtype: as in rnn.init_params (drawn in float64, then rounded)."""
     W_h = np.concatenate([init.initialize(recurrent, rng, (H, H), population=population) for _ in range(4)],
                          axis=-2)
     b = np.zeros((*population, 4 * H))
     b[..., H:2 * H] = forget_bias
-    return {"W_x": init.xavier(rng, (4 * H, D), population=population), "W_h": W_h, "b": b}
+    params = {"W_x": init.xavier(rng, (4 * H, D), population=population), "W_h": W_h, "b": b}
+    return {k: v.astype(dtype, copy=False) for k, v in params.items()}
 
 
 def _validate(x, h0, c0, p):

@@ -16,10 +16,10 @@ from ._shapes import as_float, bias_grad, check_input_size, check_weight, float_
 KEYS = ("W_hy", "b_y")
 
 
-def init_params(rng, H, O, population=()):
-    """Xavier-uniform W_hy, zero b_y."""
-    return {"W_hy": init.xavier(rng, (O, H), population=population),
-            "b_y": np.zeros((*population, O))}
+def init_params(rng, H, O, population=(), dtype=np.float64):
+    """Xavier-uniform W_hy, zero b_y (dtype: as in rnn.init_params)."""
+    return {"W_hy": init.xavier(rng, (O, H), population=population).astype(dtype, copy=False),
+            "b_y": np.zeros((*population, O), dtype=dtype)}
 
 
 def forward(h, p, names=KEYS):

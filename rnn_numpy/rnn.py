@@ -38,14 +38,15 @@ def population_shape(p):
 
 
 def init_params(rng, D, H, population=(), recurrent="orthogonal", gain=1.0, input_init="xavier",
-                input_scale=1.0):
+                input_scale=1.0, dtype=np.float64):
     """Fresh parameters: W_hh from the initializer `recurrent` with size `gain` (see
     init.initialize: a gain, a standard deviation or a bound), W_xh from `input_init` with
-    size `input_scale`, b_h = 0."""
+    size `input_scale`, b_h = 0. dtype=np.float32 gives the same draws rounded to float32
+    (they are always drawn in float64, so the random stream does not depend on the dtype)."""
     return {
-        "W_xh": init.initialize(input_init, rng, (H, D), input_scale, population),
-        "W_hh": init.initialize(recurrent, rng, (H, H), gain, population),
-        "b_h": np.zeros((*population, H)),
+        "W_xh": init.initialize(input_init, rng, (H, D), input_scale, population).astype(dtype, copy=False),
+        "W_hh": init.initialize(recurrent, rng, (H, H), gain, population).astype(dtype, copy=False),
+        "b_h": np.zeros((*population, H), dtype=dtype),
     }
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import B, D, H, O, T
-from rnn_numpy import _shapes, activations, gradcheck, init, losses, lstm, optim, readout, rnn
+from rnn_numpy import _shapes, activations, gradcheck, init, losses, lstm, models, optim, readout, rnn
 
 
 # --- initializers ---------------------------------------------------------------------------
@@ -560,3 +560,32 @@ def test_skipping_validation_changes_nothing_but_the_checks(masked):
     if masked:
         with pytest.raises(ValueError, match="only 0 and 1"):
             rnn.forward(x, 0.0, p, mask=2 * mask)
+
+
+@pytest.mark.parametrize("opt_name", ["sgd", "adam", "adagrad"])
+def test_float32_from_the_initializers_through_a_training_step(opt_name):
+    """dtype=np.float32 in the initializers gives the float64 draws rounded (the random stream
+    is the same), and a float32 population stays float32 through the loss, the gradients,
+    per-network clipping and every optimizer's update and state, with per-network rates."""
+    make = lambda dtype: {**rnn.init_params(np.random.default_rng(5), D, H, (3,), dtype=dtype),
+                          **readout.init_params(np.random.default_rng(6), H, O, (3,), dtype=dtype)}
+    p64, p32 = make(np.float64), make(np.float32)
+    for k in p64:
+        assert p32[k].dtype == np.float32
+        np.testing.assert_array_equal(p32[k], p64[k].astype(np.float32))
+    pl = lstm.init_params(np.random.default_rng(7), D, H, (3,), dtype=np.float32)
+    assert all(v.dtype == np.float32 for v in pl.values())
+    rng = np.random.default_rng(8)
+    x, target = (rng.standard_normal(s).astype(np.float32) for s in ((T, 3, B, D), (T, 3, B, O)))
+    lr = np.array([0.1, 0.01, 0.001])
+    opt = {"sgd": lambda: optim.SGD(p32, lr=lr, momentum=0.9, weight_decay=1e-4),
+           "adam": lambda: optim.Adam(p32, lr=lr, weight_decay=1e-4),
+           "adagrad": lambda: optim.AdaGrad(p32, lr=lr)}[opt_name]()
+    for _ in range(2):
+        loss, grads, _, _ = models.rnn_loss_and_grads(p32, x, target, h0=0.0)
+        grads, norm = optim.clip_global_norm(grads, 0.5, (3,))
+        opt.step(grads)
+        assert loss.dtype == np.float32 and all(g.dtype == np.float32 for g in grads.values())
+    state = [a for name in ("velocity", "m", "s", "G") for a in getattr(opt, name, {}).values()]
+    assert state and all(a.dtype == np.float32 for a in state)
+    assert all(v.dtype == np.float32 for v in p32.values())
