@@ -3,7 +3,7 @@ measured in the same process, reported as a ratio, so that a noisy shared machin
 
     gemm_peak(dtype)            single-thread GEMM rate of a 1024 x 1024 product (FLOP/s)
     whole_process(args)         wall time of a fresh Python process running a script
-    char_lab_step(...)          one char-lab training step: the RNN over a chunk of one-hot
+    char_lab_trainer(K, dtype)  one char-lab training step: the RNN over a chunk of one-hot
                                 characters, softmax cross-entropy, BPTT, per-network clip,
                                 AdaGrad; one network or a population
     char_lab_flops(T, B, H, V)  the matrix-product FLOPs of that step for one network
@@ -49,8 +49,8 @@ def gemm_peak(dtype, n=1024, repeats=5):
 
 def whole_process(args, repeats=3):
     """Median wall time of `python args...` run from the repository root, output discarded.
-    Returns None if the script is missing."""
-    if not pathlib.Path(args[0]).exists():
+    Returns None if the script (relative to the repository root, or absolute) is missing."""
+    if not (ROOT / args[0]).exists():
         return None
     times = []
     for _ in range(repeats):
