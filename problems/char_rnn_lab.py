@@ -42,7 +42,7 @@ V = grammar.V  # 27 characters: space and a-z
 class Config:
     seed: int = option(42, "initialization seed (the source's 42)", non_negative_int)
     corpus: str = option("v1", "the corpus: v1, the clause grammar (0.31 nats/char); v2, names, relative clauses "
-                         "and dependencies over 10-60 characters (0.85 nats/char; char_rnn_lab.md)",
+                         "and dependencies over 8-57 characters (0.84 nats/char; char_rnn_lab.md)",
                          choices=["v1", "v2"])
     corpus_seed: int = option(1, "seed of the training corpus (the held-out text uses corpus-seed + 1000)",
                               non_negative_int)
@@ -339,7 +339,7 @@ def held_out_loss(params, cfg, ids, n_streams=HELD_OUT_STREAMS, chunk=100, burn_
 
 def place_cost(params, cfg, data, n_streams=HELD_OUT_STREAMS, chunk=100):
     """v2's longest dependency, priced: the mean nats each network pays on a held-out place
-    word (after cfg.burn_in characters of each stream), whose noun came 10-50 characters
+    word (after cfg.burn_in characters of each stream), whose noun came 8-57 characters
     earlier. Remembering the noun makes it free; keeping only the subject's kind costs log 8
     = 2.08 nats, keeping nothing log 16 = 2.77 (K,). None on v1, which has no places."""
     g = data["grammar"]

@@ -520,7 +520,7 @@ def plot_study_tbptt(r):
 
 
 def place_cost_panel(ax, chunks, spreads):
-    """v2: nats paid on each place word, whose noun came 10-50 characters earlier."""
+    """v2: nats paid on each place word, whose noun came 8-57 characters earlier."""
     spread_points(ax, chunks, spreads, color="black")
     ax.axhline(np.log(16), color="grey", ls=":", label="remembers nothing: log 16")
     ax.axhline(np.log(8), color="grey", ls="--", label="remembers only the kind: log 8")
