@@ -9,6 +9,7 @@ Equations, corpus, deviations: see char_rnn_lab.md.
     python problems/char_rnn_lab.py --study init           # one study (see --study for the list)
     python problems/char_rnn_lab.py --study all            # every study, with progress output
     python problems/char_rnn_lab.py --study all --workers 2   # the studies on 2 local Dask workers
+    python problems/char_rnn_lab.py --corpus v2            # the second corpus (long dependencies; Adam, lr 0.003)
     python problems/char_rnn_lab.py --quick                # a seconds-long smoke run
     python problems/char_rnn_lab.py --save-results results/baseline.json --save-params results/baseline.npz
 """
