@@ -223,3 +223,14 @@ def test_study_sweep_flags_are_checked(capsys, args, message):
     with pytest.raises(SystemExit) as exit_info:
         slu.main(args)
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("max_timing", [1, 2, 3, 7])
+def test_one_draw_of_all_timings_matches_the_references_draw_per_sequence(max_timing):
+    """draw_timings draws every sequence's holds in one call; the reference draws one
+    sequence per call. The numbers, and the generator's state after them, must agree."""
+    ours, reference = np.random.default_rng(11), np.random.default_rng(11)
+    drawn = slu.draw_timings(ours, 25, 5, max_timing)
+    expected = np.stack([reference.integers(1, max_timing + 1, size=5) for _ in range(25)])
+    np.testing.assert_array_equal(drawn, expected)
+    assert ours.random() == reference.random()
