@@ -85,7 +85,9 @@ def forward(x, h0, p, activation="tanh", leak=1.0, mask=None, validate=True):
     g = None
     if mask is not None:
         m = expand_mask(mask, T, pop, B) if validate else per_step(mask, "mask", T, pop, B)  # (T, *P', B, 1)
-        g = leak * m.astype(xw.dtype)
+        # spelled out to (T, *P, B, H): a product with a (..., B, 1) operand broadcast along H
+        # took 3.3 us against 1.0 us for equal shapes (B=25, H=60), in every step both ways
+        g = np.broadcast_to(leak * m.astype(xw.dtype), xw.shape).copy()
     elif leak != 1.0:
         g = np.full((T,) + (1,) * (xw.ndim - 1), leak, dtype=xw.dtype)
     h = np.empty(xw.shape, dtype=np.result_type(xw, h0))  # (T, *P, B, H)
@@ -121,12 +123,13 @@ def backward(dh, cache, truncate=None, return_state_grads=False, input_grads=Tru
     W_hh = p["W_hh"]
     fprime = act.derivative_from_output(y)  # (T, *P, B, H): f'(z_t), all steps at once
     dz_gain = fprime if g is None else g * fprime  # dh_t -> dz_t factor, g_t f'(z_t)
+    kept = None if g is None else 1.0 - g  # the part of dh_t that skips the step, (1 - g_t), all steps at once
     if truncate is None:
-        dz, dh_total, dh0 = _bptt_full(dh, dz_gain, g, W_hh)
+        dz, dh_total, dh0 = _bptt_full(dh, dz_gain, kept, W_hh)
     else:
         require(int(truncate) == truncate and truncate >= 1,
                 "truncate must be a positive whole number of steps; got {}", truncate)
-        dz, dh_total, dh0 = _bptt_truncated(dh, dz_gain, g, W_hh, int(truncate))
+        dz, dh_total, dh0 = _bptt_truncated(dh, dz_gain, kept, W_hh, int(truncate))
     h_prev = np.concatenate([np.broadcast_to(h0, h.shape[1:])[None], h[:-1]])  # (T, *P, B, H)
     dp = {
         "W_xh": outer_sum(dz, x, p["W_xh"].shape),  # sum_t dz_t x_t^T       (*P, H, D)
@@ -140,7 +143,7 @@ def backward(dh, cache, truncate=None, return_state_grads=False, input_grads=Tru
     return dx, dh0, dp
 
 
-def _bptt_full(dh, dz_gain, g, W_hh):
+def _bptt_full(dh, dz_gain, kept, W_hh):
     """Full BPTT. Returns dz (T, *P, B, H), the total dL/dh_t (T, *P, B, H), and dL/dh0."""
     dz = np.empty_like(dh)
     dh_total = np.empty_like(dh)
@@ -149,12 +152,12 @@ def _bptt_full(dh, dz_gain, g, W_hh):
         np.add(dh[t], carry, out=dh_total[t])  # total dL/dh_t
         np.multiply(dh_total[t], dz_gain[t], out=dz[t])  # dz_t = g_t f'(z_t) dh_t
         carry = dz[t] @ W_hh  # W_hh^T dz_t                   (*P, B, H)
-        if g is not None:
-            carry += (1.0 - g[t]) * dh_total[t]  # leak / masked carry-over
+        if kept is not None:
+            carry += kept[t] * dh_total[t]  # leak / masked carry-over: (1 - g_t) dh_t
     return dz, dh_total, carry
 
 
-def _bptt_truncated(dh, dz_gain, g, W_hh, k):
+def _bptt_truncated(dh, dz_gain, kept, W_hh, k):
     """BPTT(k). The gradient at h_t is kept as a stack by age: ages[j] is the part that
     was injected j steps later (at h_{t+j}). The whole stack moves back one step with one
     batched matmul, and the oldest age (j = k-1) is dropped instead of moved."""
@@ -170,8 +173,8 @@ def _bptt_truncated(dh, dz_gain, g, W_hh, k):
         dz_by_age = ages * dz_gain[t]  # (k, *P, B, H)
         dz_by_age.sum(axis=0, out=dz[t])
         moved = dz_by_age[:-1] @ W_hh  # W_hh^T dz_t, ages that survive one more step
-        if g is not None:
-            moved += (1.0 - g[t]) * ages[:-1]
+        if kept is not None:
+            moved += kept[t] * ages[:-1]  # (1 - g_t) of each age
     return dz, dh_total, moved.sum(axis=0)  # dL/dh0 (zero when k = 1)
 
 
