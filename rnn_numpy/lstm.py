@@ -155,7 +155,7 @@ def _forward_grouped(x, h0, c0, p, mask, steps, g):
     groups = [slice(s, min(s + g, K)) for s in range(0, K, g)]
     mask_axis = -2 if np.ndim(mask) == 3 else -3  # (T, K, B) per network; (T, B) is shared
     parts = [forward(_members(x, m, K, -3), _members(h0, m, K, -3), _members(c0, m, K, -3),
-                     {k: w[m] for k, w in p.items()}, _members(mask, m, K, mask_axis), steps)
+                     {k: p[k][m] for k in KEYS}, _members(mask, m, K, mask_axis), steps)  # only the LSTM's weights
              for m in groups]
     h = np.concatenate([part[0] for part in parts], axis=1)  # (T, K, B, H)
     c = np.concatenate([part[1] for part in parts], axis=1)
