@@ -18,6 +18,7 @@ The last section turns text into network input (one-hot vectors, parallel stream
 scores generated text (share of real words, share inside grammatical sentences).
 """
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -56,8 +57,13 @@ class Grammar:
         words = {"the", "and", "fast"} | {v for v, _ in self.verbs}
         return words | {w for ws in self.nouns.values() for w in ws}
 
+    @functools.cached_property
+    def lexicon(self):
+        """The vocabulary, built once per grammar (text_quality asks for every generated word)."""
+        return frozenset(self.vocabulary())
+
     def in_lexicon(self, word):
-        return word in self.vocabulary()
+        return word in self.lexicon
 
     # The interface char_rnn_lab uses, shared with _char_grammar_v2.GrammarV2:
     def sample(self, rng):
@@ -232,8 +238,9 @@ def streams(ids, n_streams):
 
 
 def text_quality(text, g):
-    """Share of generated words that are in the lexicon (or, in v2, are names), and share of words that sit inside
-    sentences the grammar accepts (the first and last, possibly cut, words are dropped)."""
+    """Share of generated words that are in the lexicon (or, in v2, are names), and share of
+    words that sit inside sentences the grammar accepts (the first and last, possibly cut,
+    words are dropped)."""
     words = text.split()[1:-1]
     if not words:
         return {"lexicon": 0.0, "grammatical": 0.0}

@@ -107,6 +107,19 @@ def gradient_reach(grad_by_position, level=REACH_LEVEL):
     return [int(np.argmax(row < level)) if (row < level).any() else len(row) for row in rows]
 
 
+def reach_by_chunk(r):
+    """From a tbptt study's results: per chunk length, the gradient reach over the seeds
+    (spread), the relative gradient norm at the probe's last position (mean over seeds) and
+    how many networks have it above 1 (a gradient that grows going back);
+    and the paired difference of reach, longest chunk - shortest. Derived from the stored
+    grad_by_position, so the committed study files give them without a rerun."""
+    rows = [{"chunk": row["chunk"], "reach": spread(gradient_reach(row["grad_by_position"])),
+             "norm_at_end": float(np.mean(np.asarray(row["grad_by_position"])[:, -1])),
+             "growing": int((np.asarray(row["grad_by_position"])[:, -1] > 1).sum())} for row in r["rows"]]
+    short, long_ = (gradient_reach(r["rows"][i]["grad_by_position"]) for i in (0, -1))
+    return rows, difference(short, long_, paired=True)
+
+
 def hidden_statistics(params, cfg, data):
     """Mean, std, share saturated and range of the hidden units on held-out text (per network).
     Saturated: |h| > 0.95 for tanh, h < 0.05 or > 0.95 for sigmoid, h = 0 (inactive) for ReLU."""
@@ -786,10 +799,20 @@ def print_tbptt(r):
         print(f"   {'':6}{row['chunk']:>6}{fmt_spread(row['held_out_loss']):>20}{fmt_spread(row['memory_horizon'], '.1f'):>14}"
               f"{'':36}" + "".join(f"{a:>8.0%}" for a in probe) + place)
     print(f"   (chance: always the most common character, {r['chance']:.0%})")
-    reach = ", ".join(f"chunk {row['chunk']} {fmt_spread(spread(gradient_reach(row['grad_by_position'])), '.1f')}"
-                      for row in r["rows"])
-    print(f"   gradient reach (steps back until ||dL/dh|| < {REACH_LEVEL:g} of the last step's): {reach}")
+    for line in reach_lines(r):
+        print(f"   {line}")
     print_comparisons(r)
+
+
+def reach_lines(r):
+    """The gradient reach of a tbptt study, as its table and its figure print it."""
+    rows, change = reach_by_chunk(r)
+    n = len(r["rows"][0]["grad_by_position"][0])
+    return [f"gradient reach (steps back until ||dL/dh|| < {REACH_LEVEL:g} of the last step's; {n} if never): "
+            + ", ".join(f"chunk {x['chunk']} {fmt_spread(x['reach'], '.1f')}" for x in rows),
+            f"relative ||dL/dh|| {n - 1} steps back (mean; networks above 1): "
+            + ", ".join(f"chunk {x['chunk']} {x['norm_at_end']:.3g} ({x['growing']})" for x in rows),
+            f"reach, chunk {rows[-1]['chunk']} - chunk {rows[0]['chunk']}: {fmt_difference(change, '.1f')}"]
 
 
 def print_activation(r):
@@ -860,6 +883,15 @@ def print_novel_word(r):
         own = sum(res["closest_category_is_own"])
         print(f"   zog for {res['replaced']:<5} ({res['replaced_word_category']}): {cats}   "
               f"closest to its own category in {own} of {len(res['closest_category_is_own'])} networks")
+    for line in nearest_lines(r):
+        print(f"   {line}")
+
+
+def nearest_lines(r):
+    """The noun nearest to "zog" in each network, per replaced word, as the table and the
+    figure print it."""
+    return [f"nearest noun to zog for {res['replaced']}, network by network: "
+            + ", ".join(p["nearest"][0] for p in res["per_seed"]) for res in r["results"]]
 
 
 def print_grid(r):

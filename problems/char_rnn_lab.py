@@ -312,17 +312,10 @@ def held_out_loss(params, cfg, ids, n_streams=HELD_OUT_STREAMS, chunk=100, burn_
     state carried across chunks, as in training. Every stream starts from h = 0, which the
     first characters pay for; the loss counted from character burn_in on leaves that start-up
     cost out. Returns (loss after the burn-in (K,), loss over every character (K,))."""
-    text = grammar.streams(ids, n_streams)
     K = params["W_hh"].shape[0]
-    h = np.zeros((K, n_streams, cfg.hidden), dtype=params["W_hh"].dtype)
     total, count = np.zeros(K), 0  # every predicted character
     warm_total, warm_count = np.zeros(K), 0  # those from the burn_in-th on
-    for c in range(0, text.shape[1] - 1, chunk):
-        block = text[:, c:c + chunk + 1].T  # (<= chunk + 1, streams)
-        if len(block) < 2:
-            break
-        hs, _ = rnn.forward(grammar.one_hot(block[:-1], h.dtype), h, params, cfg.activation)
-        logits, _ = readout.forward(hs, params)
+    for c, block, logits in held_out_blocks(params, cfg, ids, n_streams, chunk):
         skip = min(max(burn_in - c, 0), len(block) - 1)  # predictions of this block still in the burn-in
         loss, _ = losses.softmax_cross_entropy(logits, block[1:])
         total += loss * (len(block) - 1)
@@ -331,11 +324,25 @@ def held_out_loss(params, cfg, ids, n_streams=HELD_OUT_STREAMS, chunk=100, burn_
             warm = loss if skip == 0 else losses.softmax_cross_entropy(logits[skip:], block[1 + skip:])[0]
             warm_total += warm * (len(block) - 1 - skip)
             warm_count += len(block) - 1 - skip
-        h = hs[-1]
     if warm_count == 0:
         raise RunError(f"--burn-in {burn_in} leaves no held-out character to score (each stream has "
-                       f"{text.shape[1] - 1})")
+                       f"{len(ids) // n_streams - 1})")
     return warm_total / warm_count, total / count
+
+
+def held_out_blocks(params, cfg, ids, n_streams, chunk):
+    """Held-out text read as n_streams streams, chunk by chunk, each stream's state carried
+    from chunk to chunk (from h = 0): yields (offset c, ids block (<= chunk + 1, streams),
+    logits (<= chunk, K, streams, V) predicting block[1:])."""
+    text = grammar.streams(ids, n_streams)
+    h = np.zeros((params["W_hh"].shape[0], n_streams, cfg.hidden), dtype=params["W_hh"].dtype)
+    for c in range(0, text.shape[1] - 1, chunk):
+        block = text[:, c:c + chunk + 1].T  # (<= chunk + 1, streams)
+        if len(block) < 2:
+            break
+        hs, _ = rnn.forward(grammar.one_hot(block[:-1], h.dtype), h, params, cfg.activation)
+        yield c, block, readout.forward(hs, params)[0]
+        h = hs[-1]
 
 
 def place_cost(params, cfg, data, n_streams=HELD_OUT_STREAMS, chunk=100):
@@ -346,23 +353,16 @@ def place_cost(params, cfg, data, n_streams=HELD_OUT_STREAMS, chunk=100):
     g = data["grammar"]
     if not hasattr(g, "place_characters"):
         return None
-    text = grammar.streams(data["held_out"], n_streams)  # (streams, length)
     is_place = grammar.streams(g.place_characters(grammar.decode(data["held_out"])), n_streams)
     starts = is_place & ~np.roll(is_place, 1, axis=1)  # the first letter of each place word
-    K = params["W_hh"].shape[0]
-    h = np.zeros((K, n_streams, cfg.hidden), dtype=params["W_hh"].dtype)
-    paid = np.zeros(K)
-    for c in range(0, text.shape[1] - 1, chunk):
-        block = text[:, c:c + chunk + 1].T  # (<= chunk + 1, streams)
-        hs, _ = rnn.forward(grammar.one_hot(block[:-1], h.dtype), h, params, cfg.activation)
-        logits, _ = readout.forward(hs, params)  # (T, K, streams, V)
+    paid = np.zeros(params["W_hh"].shape[0])
+    for c, block, logits in held_out_blocks(params, cfg, data["held_out"], n_streams, chunk):  # (T, K, streams, V)
         z = logits - logits.max(axis=-1, keepdims=True)
         log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))  # log-softmax
         target = np.take_along_axis(log_p, np.broadcast_to(block[1:, None, :, None], log_p.shape[:-1] + (1,)), -1)
         counted = is_place[:, c + 1:c + len(block)].T.copy()  # (T, streams): place letters as targets
         counted[:max(cfg.burn_in - c, 0)] = False
         paid -= (target[..., 0] * counted[:, None, :]).sum(axis=(0, 2))
-        h = hs[-1]
     return paid / max(int(starts[:, cfg.burn_in + 1:].sum()), 1)
 
 

@@ -516,7 +516,7 @@ def plot_study_tbptt(r):
     held_out_panel(axes[2], r, row_arms(r["rows"], lambda x: f"chunk {x['chunk']}"))
     if places:
         place_cost_panel(axes[3], [x["chunk"] for x in r["rows"]], [x["place_cost"] for x in r["rows"]])
-    return finish(fig, 3, "Truncated-BPTT chunk length", r)
+    return finish(fig, 3, "Truncated-BPTT chunk length", r, wide=lab.studies.reach_lines(r))
 
 
 def place_cost_panel(ax, chunks, spreads):
@@ -695,7 +695,8 @@ def plot_study_novel_word(r):
     ax.set(ylabel='cosine similarity of "zog" to the category', ylim=(0, 1.15),
            title="cosine similarity of the mean word-end state of \"zog\" to each category's nouns")
     ax.legend(fontsize=8, loc="upper left")
-    note = [f"the networks' held-out loss: {pm(r['held_out_loss'])} nats/char (mean ± SD over the seeds)"]
+    note = [f"the networks' held-out loss: {pm(r['held_out_loss'])} nats/char (mean ± SD over the seeds)",
+            *lab.studies.nearest_lines(r)]
     return finish(fig, 8, 'A never-seen word, "zog", read by the trained networks without training', r, note,
                   key="bars: mean over the seeds (one network each); error bars: ±1 SD over the seeds")
 

@@ -58,14 +58,15 @@ def outer_sum(a, b, shape):
     return sum_to_shape(total, shape)
 
 
-def expand_mask(mask, T, pop_shape, B):
+def expand_mask(mask, T, pop_shape, B, check=True):
     """Check a 0/1 step mask and shape it to broadcast against (T, *P, B, H).
 
     mask: (T, B) (the same for every network) or (T, *P, B), of bools or of numbers that
-    are all 0 or 1  ->  (T, *P', B, 1)
+    are all 0 or 1  ->  (T, *P', B, 1). check=False skips the 0/1 check (its shape is still
+    checked), for a training loop's calls after one that checked the same kind of mask.
     """
     mask = np.asarray(mask)
-    if mask.dtype != bool:
+    if check and mask.dtype != bool:
         require(mask.dtype.kind in "iuf", "mask must hold 0/1 numbers or bools; got dtype {}", mask.dtype)
         # all entries are 0 or 1 <=> every nonzero entry is a 1 (NaN counts as nonzero, not 1).
         # Two counts cost 1.2 us on a (5, 20) mask, half of testing (m != 0) & (m != 1).

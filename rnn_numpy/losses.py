@@ -21,7 +21,7 @@ def _mask_and_count(y, mask, validate=True):
     if mask is None:
         m = np.ones((T,) + (1,) * len(pop) + (B, 1), dtype=y.dtype)
     else:
-        m = (expand_mask(mask, T, pop, B) if validate else per_step(mask, "mask", T, pop, B)).astype(y.dtype)
+        m = expand_mask(mask, T, pop, B, check=validate).astype(y.dtype)
     count = m.sum(axis=(0, -2, -1))
     require(not validate or np.all(count > 0), "the mask selects no (step, sequence) pair: the loss is undefined")
     return m, count

@@ -140,7 +140,7 @@ def clip_global_norm(grads, max_norm, pop_shape=()):
     require(np.all(np.asarray(max_norm) > 0), "max_norm must be positive; got {}", max_norm)
     norm = global_norm(grads, pop_shape)
     if not np.any(norm > max_norm):  # nothing to clip: g * 1.0 would copy g unchanged
-        return dict(grads), norm  # measured 29 -> 19 us at the headline's size (5 weights)
+        return dict(grads), norm  # measured 29 -> 20 us at the headline's size (5 weights)
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(norm > max_norm, max_norm / norm, 1.0)  # (*P,)
     n = len(tuple(pop_shape))

@@ -348,3 +348,16 @@ def test_seed_difference_pairs_by_seed_and_leaves_diverged_networks_out():
     assert n == 3 and mean == pytest.approx(y.mean() - x.mean())
     assert se == pytest.approx(np.sqrt(x.var(ddof=1) / 3 + y.var(ddof=1) / 4))
     assert resolved(0.21, 0.1) and not resolved(0.2, 0.1) and not resolved(0.5, None)
+
+
+def test_v2_name_share_of_the_entropy_matches_sampling():
+    """name_share (exact) against the names' share of the sampled sentences' surprisal."""
+    g, rng = grammar_v2.GrammarV2(), np.random.default_rng(4)
+    names = total = 0.0
+    for _ in range(20_000):
+        words, logp = g.sample(rng, with_logp=True)
+        total -= logp
+        names -= sum(grammar_v2.name_logp(w, grammar_v2.NAME_SYLLABLES if i < len(words) - 1
+                                          else grammar_v2.CLOSING_NAME_SYLLABLES)
+                     for i, w in enumerate(words) if grammar_v2.is_name(w))
+    assert names / total == pytest.approx(g.name_share(), abs=0.005)
