@@ -362,6 +362,14 @@ def config_record(cfg):
     return {k: v for k, v in dataclasses.asdict(cfg).items() if k not in OUTPUT_FIELDS}
 
 
+def median(values):
+    """np.median of numbers, for progress lines: the same value (the mean of the two middle
+    ones for an even count), without the NaN check through which np.median imports
+    numpy.ma on its first call, 23 ms of the headline's 0.2 s process (cProfile)."""
+    ordered = np.sort(np.asarray(values, dtype=float).ravel())
+    return (ordered[(len(ordered) - 1) // 2] + ordered[len(ordered) // 2]) / 2
+
+
 def versions():
     return {"python": platform.python_version(), "numpy": np.__version__,
             "machine": platform.machine(), "cpus": os.cpu_count()}
