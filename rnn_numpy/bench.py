@@ -2,7 +2,8 @@
 
 Prints issue 14's ratio table, every ratio from two times measured in this one run
 (rnn_numpy.speed): the headline's whole process against the plain-NumPy yardstick
-(../shared/bench/naive_seqlookup.py, if it is there), with fixed and variable timing; the
+(../shared/bench/naive_seqlookup.py, if it is there), with fixed and variable timing, with
+Python's bytecode cache as a user's second run has it (fixed timing also without); the
 char lab's training step in float64 and float32, for one network and for 16 as one
 population, the population's share of the single-thread GEMM peak, and the same step with
 two BLAS threads (in fresh processes); 16 RNNs' forward +
@@ -83,10 +84,11 @@ def ratio_rows(K, repeats):
     peak = {np.float64: speed.gemm_peak(np.float64), np.float32: speed.gemm_peak(np.float32)}
     yield ("single-thread GEMM peak (1024^3)", f"{peak[np.float64] / 1e9:.1f} GFLOP/s float64",
            f"{peak[np.float32] / 1e9:.1f} GFLOP/s float32", "")
-    for flags in ([], ["--variable-timing"]):
-        ours = speed.whole_process(["problems/sequence_lookup_25.py", "--seed", "0", *flags])
-        yardstick = speed.whole_process([str(speed.YARDSTICK), *flags])
+    for flags, cached in (([], True), ([], False), (["--variable-timing"], True)):
+        ours, yardstick = speed.whole_processes([["problems/sequence_lookup_25.py", "--seed", "0", *flags],
+                                                 [str(speed.YARDSTICK), *flags]], bytecode_cache=cached)
         name = " ".join(["sequence_lookup_25.py --seed 0", *flags]) + ", whole process"
+        name += "" if cached else ", no bytecode cache (PYTHONDONTWRITEBYTECODE=1)"
         if yardstick is None:
             yield name, f"{ours:.2f} s", "yardstick not found", ""
         else:

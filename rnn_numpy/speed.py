@@ -2,7 +2,7 @@
 measured in the same process, reported as a ratio, so that a noisy shared machine cancels.
 
     gemm_peak(dtype)            single-thread GEMM rate of a 1024 x 1024 product (FLOP/s)
-    whole_process(args)         wall time of a fresh Python process running a script
+    whole_processes(commands)   wall times of fresh Python processes running scripts, in turns
     char_lab_trainer(K, dtype)  one char-lab training step: the RNN over a chunk of one-hot
                                 characters, softmax cross-entropy, BPTT, per-network clip,
                                 AdaGrad; one network or a population
@@ -47,17 +47,44 @@ def gemm_peak(dtype, n=1024, repeats=5):
     return 2 * n ** 3 / median_time(lambda: a @ b, repeats, warmup=1)
 
 
-def whole_process(args, repeats=3):
-    """Median wall time of `python args...` run from the repository root, output discarded.
-    Returns None if the script (relative to the repository root, or absolute) is missing."""
-    if not (ROOT / args[0]).exists():
-        return None
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, *args], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+def whole_processes(commands, repeats=3, bytecode_cache=True):
+    """Median wall times of `python args...` for each args in commands, run from the
+    repository root with output discarded, taking turns so that a drift of the machine
+    touches all of them alike. None for a command whose script is missing.
+
+    bytecode_cache=True times what a user sees from the second run on: Python keeps the
+    compiled modules (here in a temporary PYTHONPYCACHEPREFIX), and one untimed run per
+    command fills that cache. This sandbox sets PYTHONDONTWRITEBYTECODE=1, which makes
+    every run compile the project's modules anew: about 25 ms (cProfile), which a
+    one-file script like the yardstick hardly pays; bytecode_cache=False keeps it."""
+    env = dict(os.environ)
+    if bytecode_cache:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = _pycache_dir()
+    present = [args for args in commands if (ROOT / args[0]).exists() or args[0].startswith("-")]
+    times = {tuple(args): [] for args in present}
+    for round_ in range(repeats + bytecode_cache):
+        for args in present:
+            start = time.perf_counter()
+            subprocess.run([sys.executable, *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+            if round_ or not bytecode_cache:  # the first round only fills the cache
+                times[tuple(args)].append(time.perf_counter() - start)
+    return [float(np.median(times[tuple(args)])) if tuple(args) in times else None for args in commands]
+
+
+_PYCACHE = []
+
+
+def _pycache_dir():
+    """One temporary folder per benchmark process for the compiled modules, removed at exit."""
+    if not _PYCACHE:
+        import atexit
+        import shutil
+        import tempfile
+
+        _PYCACHE.append(tempfile.mkdtemp(prefix="rnn_numpy_bench_pycache_"))
+        atexit.register(shutil.rmtree, _PYCACHE[0], True)
+    return _PYCACHE[0]
 
 
 def char_lab_flops(T, B, H, V):
