@@ -20,12 +20,13 @@ Each time is the median over repeats, measured in the same process so that ratio
 """
 
 import argparse
+import functools
 import platform
 
 import numpy as np
 
 from . import lstm, models, optim, readout, rnn, speed
-from .speed import median_time
+from .speed import median_time, median_times
 
 SIZES = [(5, 20, 30), (25, 32, 64)]  # (T, B, H)
 D, O = 5, 3
@@ -76,7 +77,7 @@ def population_speedup(cell, T, B, H, K, dtype, repeats):
         for step in singles:
             step()
 
-    return one, median_time(run_separately, max(3, repeats // K)), median_time(together, repeats)
+    return (one, *median_times([run_separately, together], max(3, repeats // K)))
 
 
 def ratio_rows(K, repeats):
@@ -94,18 +95,21 @@ def ratio_rows(K, repeats):
         else:
             yield name, f"{ours:.2f} s", f"yardstick {yardstick:.2f} s", f"{ours / yardstick:.2f}x the yardstick's"
     T, B, H, V = speed.CHAR_LAB
-    one = {d: median_time(speed.char_lab_trainer(0, d), repeats) for d in (np.float64, np.float32)}
+    dtypes = (np.float64, np.float32)
+    steps = {d: speed.char_lab_trainer(0, d) for d in dtypes}
+    one = dict(zip(dtypes, median_times([steps[d] for d in dtypes], repeats)))
     yield ("char-lab step, one network (T=25, B=32, H=64, V=27)", f"{one[np.float64] * 1e3:.2f} ms float64",
            f"{one[np.float32] * 1e3:.2f} ms float32", f"float32 {one[np.float64] / one[np.float32]:.2f}x faster")
-    for d in (np.float64, np.float32):
+    for d in dtypes:
         torch_step = speed.torch_char_lab_step(d)
         if torch_step is not None:
-            theirs = median_time(torch_step, repeats)
-            yield (f"same step, PyTorch {np.dtype(d).name} (1 thread)", f"{one[d] * 1e3:.2f} ms",
-                   f"PyTorch {theirs * 1e3:.2f} ms", f"{theirs / one[d]:.2f}x faster")
-    pop = {d: median_time(speed.char_lab_trainer(K, d), max(5, repeats // K)) for d in (np.float64, np.float32)}
+            ours, theirs = median_times([steps[d], torch_step], repeats)
+            yield (f"same step, PyTorch {np.dtype(d).name} (1 thread)", f"{ours * 1e3:.2f} ms",
+                   f"PyTorch {theirs * 1e3:.2f} ms", f"{theirs / ours:.2f}x faster")
+    populations = [speed.char_lab_trainer(K, d) for d in dtypes]
+    pop = dict(zip(dtypes, median_times(populations, max(5, repeats // K))))
     flops = K * speed.char_lab_flops(T, B, H, V)
-    for d in (np.float64, np.float32):
+    for d in dtypes:
         yield (f"same step, {K} networks as a population, {np.dtype(d).name}", f"{pop[d] * 1e3:.1f} ms",
                f"{K} x one: {K * one[d] * 1e3:.1f} ms",
                f"{flops / pop[d] / peak[d]:.0%} of GEMM peak")
@@ -114,14 +118,15 @@ def ratio_rows(K, repeats):
     yield (f"same step, {K} networks, float64, 2 BLAS threads", f"{two_threads * 1e3:.1f} ms",
            f"1 thread: {one_thread * 1e3:.1f} ms", f"{one_thread / two_threads:.2f}x faster")
     rng = np.random.default_rng(0)
-    fb = {}
+    passes = []
     for k in (0, K):
         shape = (5, k, 20, D) if k else (5, 20, D)
         params, x = make_params("rnn", rng, 30, (k,) if k else (), np.float64), rng.standard_normal(shape)
-        fb[k] = median_time(lambda: forward_backward("rnn", params, x), repeats)
+        passes.append(functools.partial(forward_backward, "rnn", params, x))
+    fb = dict(zip((0, K), median_times(passes, 10 * repeats)))  # under a millisecond each: more repeats
     yield (f"RNN forward+backward, {K} networks (T=5, B=20, H=30)", f"{fb[K] * 1e6:.0f} us",
            f"one network {fb[0] * 1e6:.0f} us", f"{fb[K] / fb[0]:.1f}x one")
-    _, separate, together = population_speedup("lstm", 25, 32, 64, K, np.float64, max(5, repeats // K))
+    _, separate, together = population_speedup("lstm", 25, 32, 64, K, np.float64, max(9, repeats // K))
     yield (f"LSTM training step, {K} networks (T=25, B=32, H=64, float64)", f"population {together * 1e3:.1f} ms",
            f"one by one {separate * 1e3:.1f} ms", f"population {separate / together:.2f}x as fast")
 

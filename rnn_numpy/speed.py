@@ -29,14 +29,24 @@ CHAR_LAB = (25, 32, 64, 27)  # T, B, H, V of the char lab's baseline step
 
 def median_time(fn, repeats, warmup=3):
     """Median wall time of fn() in seconds."""
+    return median_times([fn], repeats, warmup)[0]
+
+
+def median_times(fns, repeats, warmup=3):
+    """Median wall times of several functions, called in turns (f, g, f, g, ...), so that a
+    drift of the shared machine touches all of them alike: the ratio of two is fair. Timed
+    one after the other instead, a 100 us step measured 100-220 us depending on what ran
+    just before it in the same process."""
     for _ in range(warmup):
-        fn()
-    times = []
+        for fn in fns:
+            fn()
+    times = [[] for _ in fns]
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+        for fn, spent in zip(fns, times):
+            start = time.perf_counter()
+            fn()
+            spent.append(time.perf_counter() - start)
+    return [float(np.median(spent)) for spent in times]
 
 
 def gemm_peak(dtype, n=1024, repeats=5):
