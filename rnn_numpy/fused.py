@@ -125,8 +125,9 @@ class LastStepSGD:
                                                                     "fprime", "kept")}  # step views, made once
         # as _shapes.outer_sum: stack the per-step products while they take at most 1 MB, else add them up
         # step by step (faster above it). Both add the products in time order, so the bits are the same.
-        self.stacked = {n: T * K * H * n * x.itemsize <= OUTER_SUM_STACK_LIMIT_BYTES for n in (D, H)}
-        self.products = {n: buffer((T,) * self.stacked[n] + self.pop + (H, n)) for n in (D, H)}
+        sizes = {"W_xh": (T, D), "W_hh": (T - 1, H)}  # (products summed, columns); see _backward for T - 1
+        self.stacked = {k: n_t * K * H * n * x.itemsize <= OUTER_SUM_STACK_LIMIT_BYTES for k, (n_t, n) in sizes.items()}
+        self.products = {k: buffer((n_t,) * self.stacked[k] + self.pop + (H, n)) for k, (n_t, n) in sizes.items()}
 
     def step(self, x, mask=None):
         """One full-batch step. Returns (loss (K,) or () for one network, outputs y (K, B, O)
@@ -201,20 +202,24 @@ class LastStepSGD:
         W_hh = p["W_hh"]
         for t in reversed(range(len(dz))):
             np.multiply(carry, fprime[t], out=dz[t])  # dz_t = m_t tanh'(z_t) dL/dh_t
-            if t == 0 and not masked:
+            if t == 0:
                 break  # dL/dh_0 is not needed
             total = carry
             carry = dz[t] @ W_hh  # W_hh^T dz_t
             if masked:
                 carry += kept[t] * total  # + (1 - m_t) dL/dh_t
-        self._outer_sum(self.dz, x, G["W_xh"], x.shape[-1])  # sum_t dz_t x_t^T     (*pop, H, D)
-        self._outer_sum(self.dz, self.h_prev, G["W_hh"], self.H)  # sum_t dz_t h_{t-1}^T  (*pop, H, H)
+        self._outer_sum(self.dz, x, "W_xh")  # sum_t dz_t x_t^T     (*pop, H, D)
+        # sum_t dz_t h_{t-1}^T  (*pop, H, H): the t = 1 term is 0 (h_0 = 0), left out as rnn.backward does
+        self._outer_sum(self.dz[1:], self.h_prev[1:], "W_hh")
         self.dz.sum(axis=(0, -2), out=G["b_h"])  # sum_t,b dz_t     (*pop, H)
 
-    def _outer_sum(self, a, b, out, n):
-        """out = sum_t a_t^T b_t, as _shapes.outer_sum computes it (stacked, or step by step)."""
-        products = self.products[n]
-        if self.stacked[n]:
+    def _outer_sum(self, a, b, key):
+        """grad[key] = sum_t a_t^T b_t, as _shapes.outer_sum computes it (stacked, or step by step)."""
+        out, products = self.g[key], self.products[key]
+        if len(a) == 0:
+            out[...] = 0.0  # one step: dW_hh = dz_1 h_0^T = 0
+            return
+        if self.stacked[key]:
             np.matmul(a.mT, b, out=products)  # (T, *pop, H, n)
             products.sum(axis=0, out=out)
             return

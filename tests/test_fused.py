@@ -16,6 +16,8 @@ CASES = {
     # five networks at H=60, T=10: dW_hh's per-step products outgrow 1 MB and are added up step by step
     "population-variable": {"seed": 1, "multi_seed": 5, "variable_timing": True, "n_sweeps": 120, "curriculum": 40},
     "no-clip-momentum-decay": {"seed": 2, "n_sweeps": 200, "grad_clip": 0, "momentum": 0, "weight_decay": 0},
+    # one step (dW_hh = dz_1 h_0^T = 0), and as many hidden units as inputs
+    "one-step": {"seed": 0, "seq_len": 1, "n_letters": 26, "n_hidden": 26, "n_sweeps": 100},
 }
 
 

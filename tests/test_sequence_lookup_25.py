@@ -234,3 +234,16 @@ def test_one_draw_of_all_timings_matches_the_references_draw_per_sequence(max_ti
     expected = np.stack([reference.integers(1, max_timing + 1, size=5) for _ in range(25)])
     np.testing.assert_array_equal(drawn, expected)
     assert ours.random() == reference.random()
+
+
+@pytest.mark.parametrize("max_timing, K", [(1, 1), (2, 1), (2, 3), (3, 2)])
+def test_the_timing_table_looks_up_what_encode_computes(max_timing, K):
+    data = slu.make_data(slu.resolve(slu.Config(variable_timing=True)), np.random.default_rng(0))
+    n_steps = 5 * max_timing
+    table = slu.TimingTable(data["letters"], 5, max_timing, n_steps)
+    rng = np.random.default_rng(max_timing)
+    for _ in range(20):
+        timings = rng.integers(1, max_timing + 1, size=(K, 25, 5))
+        for looked_up, encoded in zip(table.lookup(timings), slu.encode(data["letters"], timings, 5, n_steps)):
+            assert looked_up.shape == encoded.shape and looked_up.dtype == encoded.dtype
+            assert np.array_equal(looked_up, encoded)
