@@ -123,7 +123,7 @@ def ratio_rows(K, repeats):
         shape = (5, k, 20, D) if k else (5, 20, D)
         params, x = make_params("rnn", rng, 30, (k,) if k else (), np.float64), rng.standard_normal(shape)
         passes.append(functools.partial(forward_backward, "rnn", params, x))
-    fb = dict(zip((0, K), median_times(passes, 10 * repeats)))  # under a millisecond each: more repeats
+    fb = dict(zip((0, K), median_times(passes, repeats)))
     yield (f"RNN forward+backward, {K} networks (T=5, B=20, H=30)", f"{fb[K] * 1e6:.0f} us",
            f"one network {fb[0] * 1e6:.0f} us", f"{fb[K] / fb[0]:.1f}x one")
     _, separate, together = population_speedup("lstm", 25, 32, 64, K, np.float64, max(9, repeats // K))

@@ -32,20 +32,26 @@ def median_time(fn, repeats, warmup=3):
     return median_times([fn], repeats, warmup)[0]
 
 
-def median_times(fns, repeats, warmup=3):
-    """Median wall times of several functions, called in turns (f, g, f, g, ...), so that a
-    drift of the shared machine touches all of them alike: the ratio of two is fair. Timed
-    one after the other instead, a 100 us step measured 100-220 us depending on what ran
-    just before it in the same process."""
-    for _ in range(warmup):
-        for fn in fns:
+def median_times(fns, repeats, warmup=3, turn_s=0.005):
+    """Median wall time of one call of each function, the functions taking turns (f, g, f,
+    g, ...) so that a drift of the shared machine touches all of them alike: the ratio of
+    two is fair. A turn is a block of calls lasting about turn_s (at least one call), so
+    that a fast function runs with its own data in the cache, as it would alone: calls of
+    a 100 us pass alternated one by one with a 16-network pass took 178 us each."""
+    first = []
+    for fn in fns:
+        start = time.perf_counter()
+        for _ in range(warmup):
             fn()
+        first.append((time.perf_counter() - start) / warmup)
+    blocks = [max(1, int(turn_s / max(t, 1e-9))) for t in first]
     times = [[] for _ in fns]
     for _ in range(repeats):
-        for fn, spent in zip(fns, times):
+        for fn, block, spent in zip(fns, blocks, times):
             start = time.perf_counter()
-            fn()
-            spent.append(time.perf_counter() - start)
+            for _ in range(block):
+                fn()
+            spent.append((time.perf_counter() - start) / block)
     return [float(np.median(spent)) for spent in times]
 
 
