@@ -2,6 +2,7 @@
 measured in the same process, reported as a ratio, so that a noisy shared machine cancels.
 
     gemm_peak(dtype)            single-thread GEMM rate of a 1024 x 1024 product (FLOP/s)
+    gemm_product(dtype)         that product as a closure, to time in turns with a step
     whole_processes(commands)   wall times of fresh Python processes running scripts, in turns
     char_lab_trainer(K, dtype)  one char-lab training step: the RNN over a chunk of one-hot
                                 characters, softmax cross-entropy, BPTT, per-network clip,
@@ -55,12 +56,18 @@ def median_times(fns, repeats, warmup=3, turn_s=0.005):
     return [float(np.median(spent)) for spent in times]
 
 
-def gemm_peak(dtype, n=1024, repeats=5):
-    """FLOP/s of one n x n x n matrix product (2 n^3 FLOPs), median of repeats, on whatever
-    BLAS threads the process has (the benchmark runs with one)."""
+def gemm_product(dtype, n=1024):
+    """(a closure computing one n x n x n matrix product, its 2 n^3 FLOPs)."""
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal((n, n)).astype(dtype) for _ in range(2))
-    return 2 * n ** 3 / median_time(lambda: a @ b, repeats, warmup=1)
+    return (lambda: a @ b), 2 * n ** 3
+
+
+def gemm_peak(dtype, n=1024, repeats=5):
+    """FLOP/s of one n x n x n matrix product, median of repeats, on whatever BLAS threads
+    the process has (the benchmark runs with one)."""
+    product, flops = gemm_product(dtype, n)
+    return flops / median_time(product, repeats, warmup=1)
 
 
 def whole_processes(commands, repeats=3, bytecode_cache=True):
