@@ -160,9 +160,11 @@ class LastStepSGD:
                 np.tanh(act[t], out=act[t])  # h_t = tanh(z_t)
         else:
             m = np.asarray(mask, dtype=self.xw.dtype)  # (T, K, B) or (T, B), 0/1 as numbers
-            m = m.reshape((len(h),) + ((1,) if m.ndim == 2 and self.pop else ()) + m.shape[-1:] + (1,)) \
-                if not (m.ndim == 3 and self.pop) else m[..., None]  # (T, *pop or 1, B, 1)
-            np.copyto(self.gain, m)  # m_t spelled out along H (see rnn.forward)
+            if m.ndim == 3 and not self.pop:
+                m = m[:, 0]  # (T, B): the one network's
+            elif m.ndim == 2 and self.pop:
+                m = m[:, None]  # (T, 1, B): the same for every network
+            np.copyto(self.gain, m[..., None])  # m_t spelled out along H (see rnn.forward)
             g, delta = s["gain"], np.empty_like(self.xw[0])
             for t in range(len(h)):
                 if t:
