@@ -1,9 +1,10 @@
 """A fused training step for small Elman RNNs read out once, after the last step.
 
 Small networks are dispatch-bound: at the 25-sequence look-up's size (T=5, B=25, H=30) a
-NumPy call costs about as much as the arithmetic inside it, so the step's time is its
-number of calls. The modular path (rnn.forward/backward, readout, losses.mse,
-optim.clip_global_norm, optim.SGD) makes about 370 Python calls a sweep, checks shapes,
+NumPy call's overhead is as large as its arithmetic (0.5-2 us a call), so the step's time
+grows with its number of calls. The modular path (rnn.forward/backward, readout,
+losses.mse, optim.clip_global_norm, optim.SGD) makes about 370 Python function calls a
+sweep (cProfile), checks shapes,
 builds dicts and allocates every array anew. This trainer does the same arithmetic with
 the same NumPy operations on the same shapes, so the results are the same to the bit
 (tests/test_fused.py runs both side by side), in buffers allocated once:
@@ -67,8 +68,8 @@ class LastStepSGD:
 
     A population of one computes without the population axis: a matrix product on
     (B, H) @ (H, H) gives the same bits as on (1, B, H) @ (1, H, H) and costs 1.9 us
-    instead of 2.5 (measured at B=25, H=30), and a norm is a 1-D dot product (0.4 us
-    against 0.8 for vecdot), with the same bits."""
+    instead of 2.5 (timeit, B=25, H=30), and a norm is a 1-D dot product (0.4 us against
+    0.8 for vecdot, timeit), with the same bits."""
 
     def __init__(self, params, targets, loss_weights, lr, momentum=0.0, grad_clip=0.0, weight_decay=0.0,
                  loss_scale=1.0):
@@ -90,10 +91,11 @@ class LastStepSGD:
         self.lr, self.momentum, self.grad_clip = lr, momentum, grad_clip
         self.shrink = 1.0 - lr * weight_decay if weight_decay else None  # W <- (1 - lr lambda) W
         self.loss_scale = loss_scale
-        # the loss's constants, shaped as losses.mse shapes them: m (1, *pop, B, 1), N_m (1,)
+        # the loss's constants, shaped as losses.mse shapes them, with a population axis of
+        # length 1 when there is one: m (1, [1,] B, 1), targets (1, [1,] B, O), N_m (1,) or ()
         lead = (1,) * (1 + len(self.pop))
-        self.targets = np.asarray(targets, dtype=dtype).reshape(lead + np.shape(targets))  # (1, *pop, B, O)
-        self.m = np.asarray(loss_weights, dtype=dtype).reshape(lead + (-1, 1))  # (1, *pop, B, 1)
+        self.targets = np.asarray(targets, dtype=dtype).reshape(lead + np.shape(targets))
+        self.m = np.asarray(loss_weights, dtype=dtype).reshape(lead + (-1, 1))
         self.norm = self.m.sum(axis=(0, -2, -1)) * self.targets.shape[-1]  # N_m O
         self.dy_scale = (2.0 / self.norm)[..., None, None]  # d mse / d err = 2 err / (N_m O)
         self.K, self.H, self.shape = K, H, None
@@ -148,7 +150,7 @@ class LastStepSGD:
     def _forward(self, x, mask):
         p, W_T, s = self.p, self.W_T, self.steps
         for k in WEIGHTS:
-            np.copyto(W_T[k], p[k].mT)  # a contiguous W^T multiplies 2x faster than the .mT view
+            np.copyto(W_T[k], p[k].mT)  # contiguous, as rnn.forward's (see _shapes.transposed): the same bits
         np.matmul(x, W_T["W_xh"], out=self.xw)
         self.xw += p["b_h"][..., None, :]  # W_xh x_t + b_h, all steps at once   (T, *pop, B, H)
         h, h_prev, act, xw = s["h"], s["h_prev"], s["act"], s["xw"]
@@ -183,9 +185,7 @@ class LastStepSGD:
         err = self.err  # (1, *pop, B, O)
         np.subtract(y[None], self.targets, out=err)
         np.multiply(self.m, err, out=err)  # w_b (y - target)
-        loss = self.loss_scale * (np.square(err).sum(axis=(0, -2, -1)) / self.norm)  # (1,): one per network
-        if self.pop:
-            loss = loss.reshape(-1)  # (K,)
+        loss = self.loss_scale * (np.square(err).sum(axis=(0, -2, -1)) / self.norm)  # (K,), or () for one
         dy = self.loss_scale * (self.dy_scale * err)[0]  # (*pop, B, O)
         return loss, dy * (1.0 - y * y)  # through the output tanh
 
