@@ -33,7 +33,7 @@ The weight decay follows the step, as in the 25-sequence look-up's reference.
 import numpy as np
 
 from . import rnn
-from ._shapes import OUTER_SUM_STACK_LIMIT_BYTES, expand_mask, require
+from ._shapes import expand_mask, outer_sum, require
 
 CORE = ("W_xh", "W_hh", "b_h")
 READOUT = ("W_hy", "b_y")
@@ -102,7 +102,7 @@ class LastStepSGD:
 
     def _allocate(self, x, mask):
         """Check the first step's arrays as rnn.forward does, and allocate every buffer."""
-        T, B, D = x.shape[0], x.shape[-2], x.shape[-1]
+        T, B = x.shape[0], x.shape[-2]
         K, H, O, dtype = self.K, self.H, self.targets.shape[-1], self.theta.flat.dtype
         rnn._validate(x, 0.0, self.params, 1.0)
         require(self.m.shape[-2] == B and self.targets.shape[-2] == B,
@@ -125,11 +125,6 @@ class LastStepSGD:
         self.err = buffer((1,) + self.pop + (B, O))
         self.steps = {name: list(getattr(self, name)) for name in ("h", "h_prev", "act", "xw", "gain", "dz",
                                                                     "fprime", "kept")}  # step views, made once
-        # as _shapes.outer_sum: stack the per-step products while they take at most 1 MB, else add them up
-        # step by step (faster above it). Both add the products in time order, so the bits are the same.
-        sizes = {"W_xh": (T, D), "W_hh": (T - 1, H)}  # (products summed, columns); see _backward for T - 1
-        self.stacked = {k: n_t * K * H * n * x.itemsize <= OUTER_SUM_STACK_LIMIT_BYTES for k, (n_t, n) in sizes.items()}
-        self.products = {k: buffer((n_t,) * self.stacked[k] + self.pop + (H, n)) for k, (n_t, n) in sizes.items()}
 
     def step(self, x, mask=None):
         """One full-batch step. Returns (loss (K,) or () for one network, outputs y (K, B, O)
@@ -210,24 +205,10 @@ class LastStepSGD:
             carry = dz[t] @ W_hh  # W_hh^T dz_t
             if masked:
                 carry += kept[t] * total  # + (1 - m_t) dL/dh_t
-        self._outer_sum(self.dz, x, "W_xh")  # sum_t dz_t x_t^T     (*pop, H, D)
+        outer_sum(self.dz, x, G["W_xh"].shape, out=G["W_xh"])  # sum_t dz_t x_t^T     (*pop, H, D)
         # sum_t dz_t h_{t-1}^T  (*pop, H, H): the t = 1 term is 0 (h_0 = 0), left out as rnn.backward does
-        self._outer_sum(self.dz[1:], self.h_prev[1:], "W_hh")
+        outer_sum(self.dz[1:], self.h_prev[1:], G["W_hh"].shape, out=G["W_hh"])
         self.dz.sum(axis=(0, -2), out=G["b_h"])  # sum_t,b dz_t     (*pop, H)
-
-    def _outer_sum(self, a, b, key):
-        """grad[key] = sum_t a_t^T b_t, as _shapes.outer_sum computes it (stacked, or step by step)."""
-        out, products = self.g[key], self.products[key]
-        if len(a) == 0:
-            out[...] = 0.0  # one step: dW_hh = dz_1 h_0^T = 0
-            return
-        if self.stacked[key]:
-            np.matmul(a.mT, b, out=products)  # (T, *pop, H, n)
-            products.sum(axis=0, out=out)
-            return
-        np.matmul(a[0].mT, b[0], out=out)
-        for t in range(1, len(a)):
-            out += np.matmul(a[t].mT, b[t], out=products)
 
     def _clip_and_update(self):
         total = 0.0

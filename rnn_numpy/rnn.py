@@ -157,9 +157,7 @@ def _recurrent_weight_grad(dz, h, h0, shape, zero_start):
     0 + a = a exactly, so leaving it out (and the copy of h_0 in front of the states) gives
     the same bits: outer_sum adds the per-step products in time order either way."""
     if zero_start:
-        if len(h) == 1:
-            return np.zeros(shape, dtype=dz.dtype)
-        return outer_sum(dz[1:], h[:-1], shape)
+        return outer_sum(dz[1:], h[:-1], shape)  # T = 1: no terms left, zeros
     h_prev = np.concatenate([np.broadcast_to(h0, h.shape[1:])[None], h[:-1]])  # (T, *P, B, H)
     return outer_sum(dz, h_prev, shape)
 
