@@ -30,6 +30,8 @@ The model and the step, per network:
 The weight decay follows the step, as in the 25-sequence look-up's reference.
 """
 
+import math
+
 import numpy as np
 
 from . import rnn
@@ -214,12 +216,17 @@ class LastStepSGD:
         total = 0.0
         for g in self.norm_segments:  # one dot product per parameter, summed in the modular path's order
             total = total + self.squared_norm(g, g)
-        norm = np.sqrt(total)  # (K,), or a scalar for one network
         G = self.grad.flat
-        if self.grad_clip and (norm > self.grad_clip).any():
+        if not self.pop:  # one network: Python float arithmetic, the same IEEE operations, 2 us less a step
+            norm = math.sqrt(total)
+            if self.grad_clip and norm > self.grad_clip:
+                G *= self.grad_clip / norm
+        else:
+            norm = np.sqrt(total)  # (K,)
+        if self.pop and self.grad_clip and (norm > self.grad_clip).any():
             with np.errstate(divide="ignore", invalid="ignore"):
                 scale = np.where(norm > self.grad_clip, self.grad_clip / norm, 1.0)  # (K,) or ()
-            G *= scale[:, None] if self.pop else scale  # g <- g min(1, clip / ||g||)
+            G *= scale[:, None]  # g <- g min(1, clip / ||g||)
         v, theta = self.velocity.flat, self.theta.flat
         if self.momentum:
             v *= self.momentum
