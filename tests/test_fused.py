@@ -69,3 +69,29 @@ def test_wrong_shapes_and_masks_are_clear_errors(bad):
     trainer.step(x, mask=np.ones((4, 6)))
     with pytest.raises(ValueError, match="first step's shapes"):
         trainer.step(x[:3] if bad == "x" else x, mask=np.ones((4, 6)) if bad == "x" else np.ones((4, 2, 6)))
+
+
+def test_active_steps_ends_at_the_last_step_any_sequence_runs():
+    mask = np.zeros((6, 2, 3))  # (T, K, B)
+    mask[:2] = 1
+    mask[3, 1, 2] = 1  # one sequence of the second network still runs at step 4
+    assert fused.LastStepSGD.active_steps(mask) == 4
+    assert fused.LastStepSGD.active_steps(mask[:, 0]) == 2  # (T, B): the first network's
+    assert fused.LastStepSGD.active_steps(np.ones((5, 3), dtype=bool)) == 5
+    assert fused.LastStepSGD.active_steps(np.zeros((5, 3))) == 5  # nothing runs: no step is left out
+
+
+def test_steps_held_for_every_sequence_are_left_out_without_changing_a_bit():
+    """A mask whose last steps are 0 everywhere trains exactly as the same batch cut short."""
+    full, x = small_trainer(T=6)
+    cut, _ = small_trainer(T=6)
+    mask = np.ones((6, 2, 6))
+    mask[2:, :, ::2] = 0  # half of the sequences stop after 2 steps
+    mask[4:] = 0  # and every sequence after 4
+    for _ in range(3):
+        out_full = full.step(x, mask)
+        out_cut = cut.step(x[:4], mask[:4])  # a trainer that only ever sees 4 steps
+        for a, b in zip(out_full, out_cut):
+            assert np.array_equal(a, b)
+    assert np.array_equal(full.theta.flat, cut.theta.flat)
+    assert 4 in full.prefixes and 6 not in full.prefixes  # the full run really was cut at step 4
