@@ -95,7 +95,7 @@ def forward(x, h0, p, activation="tanh", leak=1.0, mask=None, validate=True):
     h_prev = matmul_operand(h0, xw.shape[1:])  # (*P, B, H), or a matrix that broadcasts to it
     # From a zero state, W_hh h_0 = 0 and z_1 is the input drive alone: the product is left out
     # (16 networks at T=5, B=20, H=30: a fifth of the forward pass's products).
-    zero_start = not np.any(h0)  # a NaN counts as nonzero
+    zero_start = np.count_nonzero(h0) == 0  # a NaN counts as nonzero; 0.7 us against 3.7 for np.any (B=20, H=30)
     in_place = isinstance(act.value, np.ufunc)  # np.tanh writes f(z_t) over z_t without a copy
     for t in range(T):
         if t or not zero_start:
@@ -166,14 +166,14 @@ def _bptt_full(dh, dz_gain, kept, W_hh):
     """Full BPTT. Returns dz (T, *P, B, H), the total dL/dh_t (T, *P, B, H), and dL/dh0."""
     dz = np.empty_like(dh)
     dh_total = np.empty_like(dh)
-    carry = np.zeros_like(dh[0])  # dL/dh_t arriving from step t+1   (*P, B, H)
+    carry = np.zeros((), dtype=dh.dtype)  # dL/dh_t arriving from step t+1 (*P, B, H); none into the last step
     for t in reversed(range(dh.shape[0])):
         np.add(dh[t], carry, out=dh_total[t])  # total dL/dh_t
         np.multiply(dh_total[t], dz_gain[t], out=dz[t])  # dz_t = g_t f'(z_t) dh_t
         carry = dz[t] @ W_hh  # W_hh^T dz_t                   (*P, B, H)
         if kept is not None:
             carry += kept[t] * dh_total[t]  # leak / masked carry-over: (1 - g_t) dh_t
-    return dz, dh_total, carry
+    return dz, dh_total, carry if len(dh) else np.zeros(dh.shape[1:], dtype=dh.dtype)  # T = 0: dL/dh0 = 0
 
 
 def _bptt_truncated(dh, dz_gain, kept, W_hh, k):
