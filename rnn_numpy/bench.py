@@ -86,15 +86,15 @@ def ratio_rows(K, repeats):
     yield ("single-thread GEMM peak (1024^3)", f"{peak[np.float64] / 1e9:.1f} GFLOP/s float64",
            f"{peak[np.float32] / 1e9:.1f} GFLOP/s float32", "")
     for flags, cached in (([], True), ([], False), (["--variable-timing"], True)):
-        ours, yardstick = speed.whole_processes([["problems/sequence_lookup_25.py", "--seed", "0", *flags],
-                                                 [str(speed.YARDSTICK), *flags]], repeats=3 if flags else 9,
-                                                bytecode_cache=cached)  # 0.2-0.4 s processes: more repeats
+        ours, yardstick, ratio = speed.process_ratio(["problems/sequence_lookup_25.py", "--seed", "0", *flags],
+                                                     [str(speed.YARDSTICK), *flags], repeats=3 if flags else 15,
+                                                     bytecode_cache=cached)  # 0.2-0.4 s processes: more repeats
         name = " ".join(["sequence_lookup_25.py --seed 0", *flags]) + ", whole process"
         name += "" if cached else ", no bytecode cache (PYTHONDONTWRITEBYTECODE=1)"
         if yardstick is None:
             yield name, f"{ours:.2f} s", "yardstick not found", ""
         else:
-            yield name, f"{ours:.2f} s", f"yardstick {yardstick:.2f} s", f"{ours / yardstick:.2f}x the yardstick's"
+            yield name, f"{ours:.2f} s", f"yardstick {yardstick:.2f} s", f"{ratio:.2f}x the yardstick's"
     T, B, H, V = speed.CHAR_LAB
     dtypes = (np.float64, np.float32)
     steps = {d: speed.char_lab_trainer(0, d) for d in dtypes}

@@ -80,19 +80,39 @@ def whole_processes(commands, repeats=3, bytecode_cache=True):
     command fills that cache. This sandbox sets PYTHONDONTWRITEBYTECODE=1, which makes
     every run compile the project's modules anew: about 25 ms (cProfile), which a
     one-file script like the yardstick hardly pays; bytecode_cache=False keeps it."""
+    times = process_turns(commands, repeats, bytecode_cache)
+    return [None if t is None else float(np.median(t)) for t in times]
+
+
+def process_ratio(ours, theirs, repeats=15, bytecode_cache=True):
+    """(median time of ours, of theirs, median over turns of ours / theirs) for two commands
+    as in whole_processes; None for a missing script. The ratio pairs the two processes of
+    each turn, which ran seconds apart, so the machine's drift over the minutes of the whole
+    measurement cancels in each ratio instead of widening both medians (ratios of medians of
+    the same runs moved 0.79-0.94 between bench runs)."""
+    mine, other = process_turns([ours, theirs], repeats, bytecode_cache)
+    if other is None:
+        return float(np.median(mine)), None, None
+    return float(np.median(mine)), float(np.median(other)), float(np.median(np.divide(mine, other)))
+
+
+def process_turns(commands, repeats, bytecode_cache=True):
+    """Wall times of each command's repeats runs (a list per command, None for a missing
+    script), run in turns; every other turn runs them in reverse order, so that neither
+    always follows the other. See whole_processes."""
     env = dict(os.environ)
     if bytecode_cache:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = _pycache_dir()
-    present = [args for args in commands if (ROOT / args[0]).exists() or args[0].startswith("-")]
-    times = {tuple(args): [] for args in present}
+    present = [i for i, args in enumerate(commands) if (ROOT / args[0]).exists() or args[0].startswith("-")]
+    times = {i: [] for i in present}
     for round_ in range(repeats + bytecode_cache):
-        for args in present:
+        for i in (present if round_ % 2 == 0 else present[::-1]):
             start = time.perf_counter()
-            subprocess.run([sys.executable, *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run([sys.executable, *commands[i]], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
             if round_ or not bytecode_cache:  # the first round only fills the cache
-                times[tuple(args)].append(time.perf_counter() - start)
-    return [float(np.median(times[tuple(args)])) if tuple(args) in times else None for args in commands]
+                times[i].append(time.perf_counter() - start)
+    return [times.get(i) for i in range(len(commands))]
 
 
 _PYCACHE = []
