@@ -543,6 +543,26 @@ def test_class_targets_are_not_checked_as_a_mask():
         losses.softmax_cross_entropy(np.zeros((T, 3, B, O)), np.zeros((T, 3), dtype=int))
 
 
+@pytest.mark.parametrize("per_network", [False, True])
+def test_cross_entropy_gathers_each_rows_target_as_take_along_axis_does(per_network):
+    """The loss reads log p at each row's target through flat positions: the same entries,
+    to the bit, as np.take_along_axis, for targets shared by 3 networks or their own, and
+    its gradient p - onehot changes exactly those entries."""
+    rng = np.random.default_rng(5)
+    logits = rng.standard_normal((T, 3, B, O))
+    targets = rng.integers(O, size=(T, 3, B) if per_network else (T, B))
+    idx = np.broadcast_to((targets if per_network else targets[:, None])[..., None], (T, 3, B, 1))
+    log_p = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+    at = losses.target_positions(idx, logits.shape)
+    np.testing.assert_array_equal(log_p.reshape(-1)[at], np.take_along_axis(log_p, idx, axis=-1).ravel())
+    _, dy = losses.softmax_cross_entropy(logits, targets)
+    p = np.exp(log_p) / (T * B)
+    np.testing.assert_allclose(np.take_along_axis(dy, idx, axis=-1), np.take_along_axis(p, idx, axis=-1) - 1 / (T * B))
+    off_target = np.ones(logits.shape, dtype=bool)
+    np.put_along_axis(off_target, idx, False, axis=-1)
+    np.testing.assert_allclose(dy[off_target], p[off_target])
+
+
 @pytest.mark.parametrize("masked", [False, True])
 def test_skipping_validation_changes_nothing_but_the_checks(masked):
     """validate=False (a training loop's later calls) must give the same numbers, to the bit,
