@@ -202,6 +202,20 @@ def bias_grad(dz, shape):
     return sum_to_shape(dz.sum(axis=leading + (dz.ndim - 2,)), shape)
 
 
+def add_bias(z, b):
+    """z + b[..., None, :] for a bias b (*P, n) on z (..., *P, B, n), added into z itself
+    when z is the caller's own new array and its dtype holds the sum (the same additions,
+    so the same bits). Writing into the product saves a fresh array as large as z: timed
+    alone on the char lab's 16 networks (T=25, B=32, H=64, 27 symbols), the input drive
+    took 1.48 ms instead of 1.93 and the readout 2.48 instead of 2.83; inside the whole
+    training step, with activations' one-array tanh slope, the step took 0.97-0.99x its
+    time (medians in turns, two runs; one network: 1.00-1.01x)."""
+    if z.dtype == np.result_type(z, b):
+        z += b[..., None, :]
+        return z
+    return z + b[..., None, :]  # e.g. a float32 product and a float64 bias: the sum is float64
+
+
 def transposed(W):
     """W.mT as a contiguous array: (*P, out, in) -> (*P, in, out). A matmul with it runs about
     twice as fast as with the strided .mT view at our sizes (measured; see rnn.forward)."""

@@ -41,10 +41,28 @@ def _identity(z):
     return z
 
 
-tanh = Activation("tanh", np.tanh, lambda z: 1.0 - np.tanh(z) ** 2, lambda y: 1.0 - y * y)
-sigmoid = Activation(
-    "sigmoid", _sigmoid, lambda z: _sigmoid(z) * (1.0 - _sigmoid(z)), lambda y: y * (1.0 - y)
-)
+def _tanh_slope(y):
+    """1 - y^2 from y = tanh(z), the second operation written over the first's result: one
+    fresh array instead of two, the same operations, so the same bits (0.88 -> 0.33 ms
+    timed alone on the char lab's 16-network states, T=25, B=32, H=64; for the whole
+    step see _shapes.add_bias)."""
+    slope = np.multiply(y, y)
+    if not isinstance(slope, np.ndarray):  # a number in, a number out
+        return 1.0 - slope
+    return np.subtract(1.0, slope, out=slope)
+
+
+def _sigmoid_slope(y):
+    """y (1 - y) from y = sigmoid(z), in one fresh array as _tanh_slope (a product is the same
+    in either order)."""
+    slope = np.subtract(1.0, y)
+    if not isinstance(slope, np.ndarray):
+        return y * slope
+    return np.multiply(y, slope, out=slope)
+
+
+tanh = Activation("tanh", np.tanh, lambda z: 1.0 - np.tanh(z) ** 2, _tanh_slope)
+sigmoid = Activation("sigmoid", _sigmoid, lambda z: _sigmoid(z) * (1.0 - _sigmoid(z)), _sigmoid_slope)
 relu = Activation("relu", _relu, lambda z: (z > 0).astype(z.dtype), lambda y: (y > 0).astype(y.dtype))
 identity = Activation("identity", _identity, lambda z: np.ones_like(z), lambda y: np.ones_like(y))
 

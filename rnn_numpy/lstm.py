@@ -33,7 +33,7 @@ import numpy as np
 
 from . import init
 from .activations import sigmoid
-from ._shapes import (as_float, bias_grad, broadcasts_to, check_input_weight, check_weight, expand_mask,
+from ._shapes import (add_bias, as_float, bias_grad, broadcasts_to, check_input_weight, check_weight, expand_mask,
                       float_params, matmul_operand, outer_sum, require, sum_to_shape, transposed)
 
 KEYS = ("W_x", "W_h", "b")
@@ -104,7 +104,7 @@ def forward(x, h0, c0, p, mask=None, steps=None):
     if len(pop) == 1 and p["W_h"].ndim == 3 and pop[0] > group_size(T, B, H, x.dtype.itemsize):
         return _forward_grouped(x, h0, c0, p, mask, steps, group_size(T, B, H, x.dtype.itemsize))
     W_h_T = transposed(p["W_h"])  # (*P, H, 4H); a contiguous copy multiplies 2x faster than .mT
-    xw = x @ transposed(p["W_x"]) + p["b"][..., None, :]  # (T or 1, *P, B, 4H): input drive, all steps at once
+    xw = add_bias(x @ transposed(p["W_x"]), p["b"])  # (T or 1, *P, B, 4H): input drive, all steps at once
     xw = np.broadcast_to(xw, (T,) + xw.shape[1:])  # a held input: one drive for every step (a view)
     h0, c0 = as_float(h0, "h0", xw.dtype), as_float(c0, "c0", xw.dtype)  # (*P, B, H) or broadcastable
     m = None if mask is None else expand_mask(mask, T, pop, B).astype(xw.dtype)  # (T, *P', B, 1)

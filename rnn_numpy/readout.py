@@ -11,7 +11,8 @@ Backward:  dh = W_hy^T dy,  dW_hy = sum_{t,b} dy h^T,  db_y = sum_{t,b} dy
 import numpy as np
 
 from . import init
-from ._shapes import as_float, bias_grad, check_input_size, check_weight, float_params, outer_sum, require, transposed
+from ._shapes import (add_bias, as_float, bias_grad, check_input_size, check_weight, float_params, outer_sum, require,
+                      transposed)
 
 KEYS = ("W_hy", "b_y")
 
@@ -35,7 +36,7 @@ def forward(h, p, names=KEYS):
             "h has shape {}; expected (..., *P, B, H) with P = {}", h.shape, pop)
     check_input_size(h, "h", "features", weight, W.shape, "H")  # W_hy (*P, O, H), h (..., H)
     check_weight(p, bias, pop, W.shape[-2:-1])
-    y = h @ transposed(W) + p[bias][..., None, :]  # (T, *P, B, O)
+    y = add_bias(h @ transposed(W), p[bias])  # (T, *P, B, O)
     return y, {"h": h, "W": W, "b": p[bias], "names": names}
 
 

@@ -26,7 +26,7 @@ flows back from step t+1):
 import numpy as np
 
 from . import activations, init
-from ._shapes import (as_float, bias_grad, broadcasts_to, check_input_weight, check_weight, expand_mask,
+from ._shapes import (add_bias, as_float, bias_grad, broadcasts_to, check_input_weight, check_weight, expand_mask,
                       float_params, matmul_operand, outer_sum, require, sum_to_shape, transposed)
 
 KEYS = ("W_xh", "W_hh", "b_h")
@@ -79,7 +79,7 @@ def forward(x, h0, p, activation="tanh", leak=1.0, mask=None, validate=True):
     pop = _validate(x, h0, p, leak) if validate else population_shape(p)
     T, B = x.shape[0], x.shape[-2]
     W_hh_T = transposed(p["W_hh"])  # (*P, H, H); a contiguous copy multiplies 2x faster than .mT
-    xw = x @ transposed(p["W_xh"]) + p["b_h"][..., None, :]  # (T, *P, B, H): input drive, all steps at once
+    xw = add_bias(x @ transposed(p["W_xh"]), p["b_h"])  # (T, *P, B, H): input drive, all steps at once
     h0 = as_float(h0, "h0", xw.dtype)  # (*P, B, H) or anything that broadcasts to it
     # g: how much of the new activation enters the state; None for the plain Elman step.
     g = None

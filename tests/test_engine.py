@@ -609,3 +609,30 @@ def test_float32_from_the_initializers_through_a_training_step(opt_name):
     state = [a for name in ("velocity", "m", "s", "G") for a in getattr(opt, name, {}).values()]
     assert state and all(a.dtype == np.float32 for a in state)
     assert all(v.dtype == np.float32 for v in p32.values())
+
+
+def test_add_bias_writes_into_the_product_only_when_its_dtype_holds_the_sum():
+    rng = np.random.default_rng(2)
+    b = rng.standard_normal((3, H))  # (P, H)
+    z = rng.standard_normal((T, 3, B, H))
+    want = z + b[:, None, :]
+    got = _shapes.add_bias(z, b)
+    assert got is z and np.array_equal(got, want)  # in place, the same additions
+    z32 = z.astype(np.float32)
+    got = _shapes.add_bias(z32, b)  # a float64 bias on float32: the sum is float64, as z32 + b would be
+    assert got.dtype == np.float64 and np.array_equal(got, z32 + b[:, None, :])
+    assert np.array_equal(z32, z.astype(np.float32))  # and z32 itself is untouched
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid"])
+def test_slopes_from_outputs_are_the_textbook_formulas_to_the_bit(name):
+    act = activations.get(name)
+    y = act.value(np.random.default_rng(3).standard_normal((T, B, H)))
+    want = 1.0 - y * y if name == "tanh" else y * (1.0 - y)
+    for dtype in (np.float64, np.float32):
+        got = act.derivative_from_output(y.astype(dtype))
+        assert got.dtype == dtype
+        assert np.array_equal(got, 1.0 - y.astype(dtype) ** 2 if name == "tanh" else
+                              y.astype(dtype) * (1.0 - y.astype(dtype)))
+    assert np.array_equal(act.derivative_from_output(y), want)
+    assert np.isclose(act.derivative_from_output(0.5), 0.75 if name == "tanh" else 0.25)  # numbers work too
