@@ -94,7 +94,7 @@ def ratio_rows(K, repeats):
         if yardstick is None:
             yield name, f"{ours:.2f} s", "yardstick not found", ""
         else:
-            yield name, f"{ours:.2f} s", f"yardstick {yardstick:.2f} s", f"{ratio:.2f}x the yardstick's"
+            yield name, f"{ours:.2f} s", f"yardstick {yardstick:.2f} s", f"{ratio:.3f}x the yardstick's"
     T, B, H, V = speed.CHAR_LAB
     dtypes = (np.float64, np.float32)
     steps = {d: speed.char_lab_trainer(0, d) for d in dtypes}
