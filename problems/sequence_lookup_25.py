@@ -304,8 +304,8 @@ def train(cfg, callback=None, data=None, verbose=False, fused_sgd=True):
     callback(sweep, params, y, history), if given, is called after every sweep's forward
     pass, before its update (the GIF script samples it). Returns (params, history, data).
     fused_sgd: train SGD runs with rnn_numpy.fused.LastStepSGD, the same arithmetic as
-    loss_and_grads + clipping + optim.SGD + decay below, to the bit (tested), in 40 % of
-    the time (82 against 201 us a sweep); False runs the modular path that train_sweep
+    loss_and_grads + clipping + optim.SGD + decay below, to the bit (tested), in 44-45 % of
+    the time (85-87 against 192-194 us a sweep); False runs the modular path that train_sweep
     spells out."""
     cfg = resolve(cfg)
     data = make_data(cfg, np.random.default_rng(cfg.dataset_seed)) if data is None else data
