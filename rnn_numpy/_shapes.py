@@ -203,13 +203,13 @@ def bias_grad(dz, shape):
 
 
 def add_bias(z, b):
-    """z + b[..., None, :] for a bias b (*P, n) on z (..., *P, B, n), added into z itself
-    when z is the caller's own new array and its dtype holds the sum (the same additions,
-    so the same bits). Writing into the product saves a fresh array as large as z: timed
-    alone on the char lab's 16 networks (T=25, B=32, H=64, 27 symbols), the input drive
-    took 1.48 ms instead of 1.93 and the readout 2.48 instead of 2.83; inside the whole
-    training step, with activations' one-array tanh slope, the step took 0.97-0.99x its
-    time (medians in turns, two runs; one network: 1.00-1.01x)."""
+    """z + b[..., None, :] for a bias b (*P, n) on z (..., *P, B, n). z must be a new array
+    that the caller owns (a fresh product): the bias is added into it when its dtype holds
+    the sum (the same additions, so the same bits). That saves a fresh array as large as
+    z: timed alone on the char lab's 16 networks (T=25, B=32, H=64, 27 symbols), the input
+    drive took 1.48 ms instead of 1.93 and the readout 2.48 instead of 2.83; inside the
+    whole training step, with activations' one-array tanh slope, the step took 0.97-0.99x
+    its time (medians in turns, two runs; one network: 1.00-1.01x)."""
     if z.dtype == np.result_type(z, b):
         z += b[..., None, :]
         return z

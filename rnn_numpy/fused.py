@@ -250,16 +250,16 @@ class LastStepSGD:
         for g in self.norm_segments:  # one dot product per parameter, summed in the modular path's order
             total = total + self.squared_norm(g, g)
         G = self.grad.flat
-        if not self.pop:  # one network: Python float arithmetic, the same IEEE operations, 2 us less a step
+        if not self.pop:  # one network: Python floats, the same IEEE operations, about 1 us less a step
             norm = math.sqrt(total)
             if self.grad_clip and norm > self.grad_clip:
-                G *= self.grad_clip / norm
+                G *= self.grad_clip / norm  # g <- g min(1, clip / ||g||)
         else:
             norm = np.sqrt(total)  # (K,)
-        if self.pop and self.grad_clip and (norm > self.grad_clip).any():
-            with np.errstate(divide="ignore", invalid="ignore"):
-                scale = np.where(norm > self.grad_clip, self.grad_clip / norm, 1.0)  # (K,) or ()
-            G *= scale[:, None]  # g <- g min(1, clip / ||g||)
+            if self.grad_clip and (norm > self.grad_clip).any():
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    scale = np.where(norm > self.grad_clip, self.grad_clip / norm, 1.0)  # (K,)
+                G *= scale[:, None]  # g <- g min(1, clip / ||g||), network by network
         v, theta = self.velocity.flat, self.theta.flat
         if self.momentum:
             v *= self.momentum
