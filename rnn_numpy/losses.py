@@ -68,11 +68,11 @@ def softmax_cross_entropy(logits, targets, mask=None):
     shifted = logits - logits.max(axis=-1, keepdims=True)  # softmax is shift-invariant
     exp = np.exp(shifted)
     total = exp.sum(axis=-1, keepdims=True)
-    at_target = target_positions(idx, logits.shape)  # shifted and dy are new C-ordered arrays: flat views index them
+    at_target = target_positions(idx, logits.shape)  # positions in the C-ordered flat array
     logp_target = shifted.reshape(-1)[at_target].reshape(total.shape) - np.log(total)  # (T, *P, B, 1)
     loss = -(m * logp_target).sum(axis=(0, -2, -1)) / count  # (*P,)
-    dy = exp / total  # p
-    dy.reshape(-1)[at_target] -= 1.0  # p - onehot
+    dy = np.divide(exp, total, order="C")  # p; C order (whatever the logits' layout), so that
+    dy.reshape(-1)[at_target] -= 1.0  # this flat view is dy itself: p - onehot
     dy *= m / count[..., None, None]
     return np.broadcast_to(loss, pop).copy(), dy
 

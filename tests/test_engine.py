@@ -561,6 +561,9 @@ def test_cross_entropy_gathers_each_rows_target_as_take_along_axis_does(per_netw
     off_target = np.ones(logits.shape, dtype=bool)
     np.put_along_axis(off_target, idx, False, axis=-1)
     np.testing.assert_allclose(dy[off_target], p[off_target])
+    for layout in (np.asfortranarray(logits), np.moveaxis(np.moveaxis(logits, 2, 0).copy(), 0, 2)):  # not C-ordered
+        loss_other, dy_other = losses.softmax_cross_entropy(layout, targets)
+        np.testing.assert_allclose(dy_other, dy, rtol=1e-14, atol=1e-16)
 
 
 @pytest.mark.parametrize("masked", [False, True])
