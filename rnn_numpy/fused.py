@@ -155,7 +155,8 @@ class LastStepSGD:
 
     def step(self, x, mask=None):
         """One full-batch step. Returns (loss (K,) or () for one network, outputs y (K, B, O)
-        of this forward pass, gradient norm before clipping (K,) or ()); y is new each step."""
+        of this forward pass, gradient norm before clipping (K,), or a float for one
+        network); y is new each step."""
         if self.shape is None:
             self._allocate(x, mask)
         else:

@@ -87,9 +87,9 @@ def whole_processes(commands, repeats=3, bytecode_cache=True):
 def process_ratio(ours, theirs, repeats=15, bytecode_cache=True):
     """(median time of ours, of theirs, median over turns of ours / theirs) for two commands
     as in whole_processes; None for a missing script. The ratio pairs the two processes of
-    each turn, which ran seconds apart, so the machine's drift over the minutes of the whole
-    measurement cancels in each ratio instead of widening both medians (ratios of medians of
-    the same runs moved 0.79-0.94 between bench runs)."""
+    each turn, which ran back to back, so that a drift of the machine between turns touches
+    both sides of each ratio. In three runs the spread between runs stayed about as wide:
+    the paired ratio moved 0.787-0.864, the ratio of the same runs' medians 0.808-0.851."""
     mine, other = process_turns([ours, theirs], repeats, bytecode_cache)
     if other is None:
         return float(np.median(mine)), None, None
