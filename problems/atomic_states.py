@@ -451,24 +451,32 @@ def compare(a, b, paired=False):
     return {"difference": difference, "se": se, "direction": direction}
 
 
+NOT_MEASURED = "not measured"  # a comparison the paper reports nothing about
+
+
 def verdict(direction, paper):
     """agrees / disagrees with the paper's direction ("higher", "lower"); for the paper's
-    "no difference" (None) a resolved difference is reported as one; unresolved stays so."""
+    "no difference" (None) a resolved difference is reported as one, and so it is for a
+    comparison the paper did not make (NOT_MEASURED); unresolved stays so."""
     if direction.startswith("not resolved"):
         return direction
     if paper is None:
         return f"{direction} (the paper reports no difference)"
+    if paper == NOT_MEASURED:
+        return f"{direction} (the paper did not measure this)"
     return "agrees" if direction == paper else "disagrees"
 
 
-# (measure, condition from, condition to, the paper's direction of to - from; None: no difference)
+# (measure, condition from, condition to, the paper's direction of to - from; None: no difference;
+# NOT_MEASURED: the paper measured perplexity in its experiments 3a and 3b only)
 COMPARISONS = {
     "exp1": [("x_final", 0.0, 1.0, "lower"), ("cue_final", 0.0, 1.0, "higher"),
              ("x_final", 0.0, 0.5, "lower"), ("cue_final", 0.0, 0.5, "higher")],
     "exp2": [("x_final", 0.0, 0.5, "lower"), ("x_final", 0.5, 1.0, "lower"), ("x_final", 0.0, 1.0, "lower"),
-             ("cue_final", 0.0, 1.0, "higher"), ("perplexity", 0.0, 1.0, None)],
+             ("cue_final", 0.0, 1.0, "higher"), ("perplexity", 0.0, 1.0, NOT_MEASURED)],
     "exp1_alpha": [("x_final", 0.0, 1.0, "lower"), ("cue_final", 0.0, 1.0, "higher")],
-    "exp2_alpha": [("x_final", 0.0, 1.0, "lower"), ("cue_final", 0.0, 1.0, "higher"), ("perplexity", 0.0, 1.0, None)],
+    "exp2_alpha": [("x_final", 0.0, 1.0, "lower"), ("cue_final", 0.0, 1.0, "higher"),
+                   ("perplexity", 0.0, 1.0, NOT_MEASURED)],
 }
 COMPARISONS["lstm_exp1"], COMPARISONS["lstm_exp2"] = COMPARISONS["exp1"], COMPARISONS["exp2"]  # "similar results"
 

@@ -215,6 +215,9 @@ def test_compare_resolves_only_beyond_two_standard_errors():
     assert atom.compare(a, b)["direction"] == "not resolved at 3 seeds"  # 0.1 against se 0.082
     assert atom.compare(a, b, paired=True)["direction"] == "higher"  # every network +0.1: se 0
     assert atom.verdict("lower", "lower") == "agrees" and atom.verdict("higher", "lower") == "disagrees"
+    assert atom.verdict("lower", None) == "lower (the paper reports no difference)"  # its experiments 3a, 3b
+    assert atom.verdict("lower", atom.NOT_MEASURED) == "lower (the paper did not measure this)"  # exp2's perplexity
+    assert atom.verdict("not resolved at 3 seeds", atom.NOT_MEASURED) == "not resolved at 3 seeds"
 
 
 # --- the write-up quotes the committed results ----------------------------------------------------
