@@ -95,7 +95,7 @@ def forward(x, h0, p, activation="tanh", leak=1.0, mask=None, validate=True):
     h_prev = matmul_operand(h0, xw.shape[1:])  # (*P, B, H), or a matrix that broadcasts to it
     # From a zero state, W_hh h_0 = 0 and z_1 is the input drive alone: the product is left out
     # (16 networks at T=5, B=20, H=30: a fifth of the forward pass's products).
-    zero_start = np.count_nonzero(h0) == 0  # a NaN counts as nonzero; 0.7 us against 3.7 for np.any (B=20, H=30)
+    zero_start = np.count_nonzero(h0) == 0  # NaN counts as nonzero; 0.5-0.7 us, np.any 2.5-3.7 (B=20, H=30)
     in_place = isinstance(act.value, np.ufunc)  # np.tanh writes f(z_t) over z_t without a copy
     for t in range(T):
         if t or not zero_start:

@@ -196,7 +196,13 @@ def with_blas_threads(n_threads, K, repeats=15):
     loads, so it cannot change inside this process)."""
     code = (f"import numpy as np; from rnn_numpy import speed; "
             f"print(speed.median_time(speed.char_lab_trainer({K}, np.float64), {repeats}))")
+    return float(fresh_process(code, n_threads))
+
+
+def fresh_process(code, n_threads=1):
+    """The last line that `python -c code` prints, run from the repository root with n_threads
+    BLAS threads."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": str(n_threads), "OMP_NUM_THREADS": str(n_threads),
            "MKL_NUM_THREADS": str(n_threads)}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    return out.stdout.strip().splitlines()[-1]
