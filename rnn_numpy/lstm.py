@@ -42,8 +42,11 @@ KEYS = ("W_x", "W_h", "b")
 # gate array, (T, g, B, 4H), fits in GROUP_BYTES; larger populations run g networks at a time.
 # Every network's arithmetic is the same either way (the tests check equality to the bit).
 # Measured on the 2-core AMD EPYC, one training step of 16 LSTMs at T=25, B=32, H=64 (float64,
-# 1.6 MB of gates per network): groups of 16 took 78 ms, of 8 76 ms, of 4 72 ms, of 2 65 ms,
-# one by one 67 ms; at T=5, B=20, H=30 (96 KB per network) the whole population runs at once.
+# 1.6 MB of gates per network; bench.make_trainer's step, the group sizes set through
+# GROUP_BYTES and timed in turns with speed.median_times), two runs: groups of 16 took 80
+# and 73 ms, of 8 81 and 77, of 4 76 and 74, of 2 74 and 68, one by one 75 and 71. Two is the
+# fastest by 2-4 %, inside the run-to-run spread. At T=5, B=20, H=30 (96 KB per network)
+# the whole population runs at once.
 GROUP_BYTES = 4 << 20
 
 
