@@ -26,7 +26,7 @@ import platform
 import numpy as np
 
 from . import lstm, models, optim, readout, rnn, speed
-from ._shapes import transposed
+from ._shapes import outer_sum, transposed
 from .speed import median_time, median_times
 
 SIZES = [(5, 20, 30), (25, 32, 64)]  # (T, B, H)
@@ -176,8 +176,9 @@ ONE_SWEEP = ("import contextlib, io, runpy, sys\n"
 
 def gaps(K, turns=15, processes=6):
     """Where the time goes for the targets the README reports as not met: the headline's
-    start-up and loop against the yardstick's, the 16 RNNs' products and tanh alone, and
-    the population step's spread over fresh processes."""
+    start-up and loop against the yardstick's, the 16 RNNs' products and tanh alone, the
+    char lab's large products in the engine's layout and population-major (product_layouts),
+    and the population step's spread over fresh processes."""
     if speed.YARDSTICK.exists():
         commands = [["-c", "import numpy, numpy.random, argparse"], [str(speed.YARDSTICK), "--sweeps", "1"],
                     ["-c", ONE_SWEEP], [str(speed.YARDSTICK)], ["problems/sequence_lookup_25.py", "--seed", "0"]]
@@ -193,6 +194,10 @@ def gaps(K, turns=15, processes=6):
     print(f"\nRNN forward+backward (T=5, B=20, H=30), medians in turns: one network {one * 1e6:.0f} us, "
           f"{K} networks {population * 1e6:.0f} us ({population / one:.1f}x), their products and tanh alone "
           f"{arithmetic * 1e6:.0f} us ({arithmetic / one:.1f}x one)")
+    time_major, population_major = product_layouts(K)
+    print(f"\nthe char lab's six large products for {K} networks, medians in turns: as the engine makes them "
+          f"{time_major * 1e3:.2f} ms; one product per network over all steps {population_major * 1e3:.2f} ms "
+          f"({population_major / time_major:.2f}x)")
     print(f"\nthe char lab's {K}-network float64 step and the 1024^3 product, in turns, "
           f"in {processes} fresh processes:")
     code = ("import numpy as np; from rnn_numpy import speed; product, flops = speed.gemm_product(np.float64); "
@@ -201,6 +206,40 @@ def gaps(K, turns=15, processes=6):
     for _ in range(processes):
         step, share = speed.fresh_process(code).split()
         print(f"  {float(step) * 1e3:.1f} ms, {float(share):.0%} of the GEMM rate in its turns", flush=True)
+
+
+def product_layouts(K, repeats=21):
+    """Median times, in turns, of the char-lab step's six large matrix products for K
+    networks made in the engine's layout and population-major (see layout_products)."""
+    return median_times(layout_products(K), repeats)
+
+
+def layout_products(K, T=25, B=32, H=64, V=27):
+    """Two closures making the char-lab step's six large matrix products for K networks
+    (the input drive, the readout, its dh, and the three weight gradients), each returning
+    the six results. The first makes them as the engine does, on time-major arrays
+    (T, K, B, .), the weight gradients one stacked product per step summed over the steps
+    in order. The second makes them population-major, (K, T B, .), one product per network
+    over all steps, which sums in another order (different last bits); the copies into that
+    layout are made once, outside the closure."""
+    rng = np.random.default_rng(0)
+    dz, h, dy = (rng.standard_normal((T, K, B, n)) for n in (H, H, V))  # time-major
+    x = np.eye(V)[rng.integers(V, size=(T, B))][:, None]  # (T, 1, B, V): shared one-hot text
+    W_xh_T, W_hy = rng.standard_normal((K, V, H)), rng.standard_normal((K, V, H))
+    W_hy_T = transposed(W_hy)
+
+    def time_major():
+        return (outer_sum(dz[1:], h[:-1], (K, H, H)), outer_sum(dz, x, (K, H, V)), outer_sum(dy, h, (K, V, H)),
+                x @ W_xh_T, h @ W_hy_T, dy @ W_hy)  # the last three (T, K, B, .)
+
+    dz_p, h_p, dy_p = (np.ascontiguousarray(np.moveaxis(a, 1, 0)).reshape(K, T * B, -1) for a in (dz, h, dy))
+    x_p = x.reshape(T * B, V)
+
+    def population_major():
+        return (dz_p[:, B:].mT @ h_p[:, :-B], dz_p.mT @ x_p, dy_p.mT @ h_p,  # each a sum over all (t, b) at once
+                x_p @ W_xh_T, h_p @ W_hy_T, dy_p @ W_hy)  # the last three (K, T B, .)
+
+    return time_major, population_major
 
 
 def rnn_passes(K, T=5, B=20, H=30, repeats=41, with_arithmetic=True):

@@ -639,3 +639,15 @@ def test_slopes_from_outputs_are_the_textbook_formulas_to_the_bit(name):
                               y.astype(dtype) * (1.0 - y.astype(dtype)))
     assert np.array_equal(act.derivative_from_output(y), want)
     assert np.isclose(act.derivative_from_output(0.5), 0.75 if name == "tanh" else 0.25)  # numbers work too
+
+
+def test_the_benchmarks_two_product_layouts_compute_the_same_products():
+    """bench --gaps compares the char lab's large products in two layouts; the comparison
+    means something only if both compute the same six results (up to summation order)."""
+    from rnn_numpy import bench
+    T, K, B = 4, 3, 5
+    time_major, population_major = bench.layout_products(K, T=T, B=B, H=6, V=7)
+    for a, b in zip(time_major(), population_major()):
+        if a.ndim == 4:  # (T, K, B, n) -> (K, T B, n)
+            a = np.moveaxis(a, 1, 0).reshape(b.shape)
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
