@@ -30,6 +30,7 @@ from ._shapes import outer_sum, transposed
 from .speed import median_time, median_times
 
 SIZES = [(5, 20, 30), (25, 32, 64)]  # (T, B, H)
+HEADLINE = "problems/sequence_lookup_25.py"  # the headline problem, from the repository root
 D, O = 5, 3
 
 
@@ -87,7 +88,7 @@ def ratio_rows(K, repeats):
     yield ("single-thread GEMM peak (1024^3)", f"{peak[np.float64] / 1e9:.1f} GFLOP/s float64",
            f"{peak[np.float32] / 1e9:.1f} GFLOP/s float32", "")
     for flags, cached in (([], True), ([], False), (["--variable-timing"], True)):
-        ours, yardstick, ratio = speed.process_ratio(["problems/sequence_lookup_25.py", "--seed", "0", *flags],
+        ours, yardstick, ratio = speed.process_ratio([HEADLINE, "--seed", "0", *flags],
                                                      [str(speed.YARDSTICK), *flags], repeats=3 if flags else 15,
                                                      bytecode_cache=cached)  # 0.2-0.4 s processes: more repeats
         name = " ".join(["sequence_lookup_25.py --seed 0", *flags]) + ", whole process"
@@ -168,14 +169,14 @@ def main(argv=None):
 # one sweep of the headline, through runpy so that the failed-training exit one sweep ends with
 # (and its message) does not stop the timing
 ONE_SWEEP = ("import contextlib, io, runpy, sys\n"
-             "sys.argv = ['problems/sequence_lookup_25.py', '--seed', '0', '--n-sweeps', '1']\n"
+             f"sys.argv = ['{HEADLINE}', '--seed', '0', '--n-sweeps', '1']\n"
              "sys.path.insert(0, 'problems')\n"
              "with contextlib.suppress(SystemExit), contextlib.redirect_stderr(io.StringIO()):\n"
              "    runpy.run_path(sys.argv[0], run_name='__main__')")
 
 
 BARE = "import numpy, numpy.random, argparse"
-COMPILE_SCRIPT = "; compile(open('problems/sequence_lookup_25.py').read(), 'sequence_lookup_25.py', 'exec')"
+COMPILE_SCRIPT = f"; compile(open('{HEADLINE}').read(), '{HEADLINE}', 'exec')"
 
 
 def gaps(K, turns=15, processes=6):
@@ -185,7 +186,7 @@ def gaps(K, turns=15, processes=6):
     and the population step's spread over fresh processes."""
     if speed.YARDSTICK.exists():
         commands = [["-c", BARE], ["-c", BARE + COMPILE_SCRIPT], [str(speed.YARDSTICK), "--sweeps", "1"],
-                    ["-c", ONE_SWEEP], [str(speed.YARDSTICK)], ["problems/sequence_lookup_25.py", "--seed", "0"]]
+                    ["-c", ONE_SWEEP], [str(speed.YARDSTICK)], [HEADLINE, "--seed", "0"]]
         bare, compiled, yard_one, ours_one, yard, ours = speed.whole_processes(commands, repeats=turns)
         print(f"\nheadline, medians of {turns} whole processes in turns (bytecode cache on):")
         print(f"  python + numpy + numpy.random + argparse: {bare * 1e3:.1f} ms; the same and compiling "
